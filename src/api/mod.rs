@@ -1,0 +1,1 @@
+//! The control API: validation, rendering and JSON models.
