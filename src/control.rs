@@ -1,0 +1,170 @@
+//! The control API's handlers: create, read, delete, status, and the server's own error responses.
+//!
+//! Control path: JSON and allocation are fine here. Every error is `{"detail": "..."}`.
+
+use crate::api::error::ApiError;
+use crate::api::model::{deleted_json, mock_envelope};
+use crate::api::render::reason_phrase;
+use crate::api::validate::{CreateLimits, parse_create};
+use crate::http::encode::{Simple, write_simple};
+use crate::mock::Owner;
+use crate::mock::store::CreateError;
+use crate::mock::table::Full;
+use crate::router::{Route, Target};
+use crate::server::Worker;
+
+/// What the request presented as a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// No credential header.
+    Missing,
+    /// A credential that matches no key (or a malformed/duplicated one).
+    Invalid,
+    /// A valid key's owner.
+    Owner(Owner),
+}
+
+/// Where a response goes and how.
+pub struct Reply<'a> {
+    pub out: &'a mut Vec<u8>,
+    pub date_line: &'a [u8],
+    pub close: bool,
+    pub head_only: bool,
+}
+
+const JSON: &str = "application/json";
+
+/// Writes a `{"detail": ...}` error response.
+pub fn error(reply: &mut Reply<'_>, status: u16, detail: &str, headers: &[(&str, &str)]) {
+    let body = ApiError::new(status, detail).to_json();
+    write_json(reply, status, &body, headers);
+}
+
+fn write_json(reply: &mut Reply<'_>, status: u16, body: &[u8], headers: &[(&str, &str)]) {
+    let simple = Simple {
+        status,
+        reason: reason_phrase(status),
+        content_type: JSON,
+        body,
+        headers,
+    };
+    write_simple(
+        reply.out,
+        &simple,
+        reply.date_line,
+        reply.close,
+        reply.head_only,
+    );
+}
+
+fn unauthorized(reply: &mut Reply<'_>, auth: Auth) {
+    let detail = match auth {
+        Auth::Missing => "missing API key: send X-API-Key or Authorization: Bearer",
+        _ => "invalid API key",
+    };
+    error(reply, 401, detail, &[("WWW-Authenticate", "Bearer")]);
+}
+
+/// Answers a control-API route.
+pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &mut Reply<'_>) {
+    let shared = &worker.shared;
+    let owner = match auth {
+        Auth::Owner(o) => Some(o),
+        _ => None,
+    };
+    match route {
+        Route::Create | Route::Get(_) | Route::Delete(_) if owner.is_none() => {
+            unauthorized(reply, auth)
+        }
+        Route::Create => {
+            let limits = CreateLimits {
+                max_body_bytes: shared.limits.max_mock_body_bytes,
+                max_headers: shared.limits.max_mock_headers,
+                max_header_bytes: shared.limits.max_mock_header_bytes,
+            };
+            let spec = match parse_create(body, &limits) {
+                Ok(spec) => spec,
+                Err(e) => return error(reply, e.status, &e.detail, &[]),
+            };
+            match shared.store.create(owner.unwrap_or(Owner(0)), spec) {
+                Ok(mock) => {
+                    let id = mock.id.to_text();
+                    let location = format!("/v1/mocks/{id}");
+                    write_json(
+                        reply,
+                        201,
+                        &mock_envelope(&mock.view(&id)),
+                        &[("Location", &location)],
+                    );
+                }
+                Err(CreateError::Full(Full::Count(n))) => error(
+                    reply,
+                    507,
+                    &format!("mock storage full: {n} live mocks is the limit (--max-mocks)"),
+                    &[],
+                ),
+                Err(CreateError::Full(Full::Bytes(n))) => error(
+                    reply,
+                    507,
+                    &format!("mock storage full: {n} bytes is the limit (--max-store-bytes)"),
+                    &[],
+                ),
+                Err(CreateError::Random) => error(
+                    reply,
+                    503,
+                    "random source unavailable; retry",
+                    &[("Retry-After", "1")],
+                ),
+            }
+        }
+        Route::Get(target) => {
+            let found = match target {
+                Target::Id(id) => shared.store.get_owned(id, owner.unwrap_or(Owner(0))),
+                Target::Invalid => None,
+            };
+            match found {
+                Some(mock) => {
+                    let id = mock.id.to_text();
+                    write_json(reply, 200, &mock_envelope(&mock.view(&id)), &[]);
+                }
+                None => error(reply, 404, "mock not found", &[]),
+            }
+        }
+        Route::Delete(target) => {
+            let deleted = match target {
+                Target::Id(id) => shared.store.delete_owned(id, owner.unwrap_or(Owner(0))),
+                Target::Invalid => None,
+            };
+            match deleted {
+                Some(mock) => write_json(reply, 200, &deleted_json(&mock.id.to_text()), &[]),
+                None => error(reply, 404, "mock not found", &[]),
+            }
+        }
+        Route::Status => {
+            let totals = shared.store.totals();
+            let body = serde_json::json!({
+                "status": "ok",
+                "service": "mockd",
+                "version": env!("CARGO_PKG_VERSION"),
+                "uptime_seconds": shared.started.elapsed().as_secs(),
+                "live_mocks": totals.live,
+                "workers": shared.workers,
+            });
+            write_json(reply, 200, body.to_string().as_bytes(), &[]);
+        }
+        Route::Root => {
+            let body = serde_json::json!({
+                "service": "mockd",
+                "version": env!("CARGO_PKG_VERSION"),
+                "openapi": "/v1/openapi.json",
+            });
+            write_json(reply, 200, body.to_string().as_bytes(), &[]);
+        }
+        Route::OpenApi | Route::NotFound | Route::Serve { .. } => {
+            error(reply, 404, "not found", &[])
+        }
+        Route::MethodNotAllowed(allow) => {
+            error(reply, 405, "method not allowed", &[("Allow", allow)])
+        }
+    }
+}

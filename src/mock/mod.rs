@@ -1,0 +1,181 @@
+//! Mocks: the immutable definition, its pre-rendered response bytes, and its live hit counter.
+//!
+//! A `Mock` never changes after creation except for its hit counter and its `removed` flag, so the
+//! serving path reads it without locks. Hits are counted in per-worker stripes, each on its own
+//! cache line, and summed when read: a mock hit from every core at once costs each core an
+//! uncontended increment instead of a cache line ping-ponging between them.
+
+pub mod cache;
+pub mod id;
+pub mod store;
+pub mod table;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::api::model::MockView;
+use crate::api::render::Rendered;
+use crate::api::validate::MockSpec;
+use id::MockId;
+
+/// Who owns a mock: a fingerprint of the API key that created it. Stable across restarts and key
+/// list reorderings; never the key itself, so a dump of mocks leaks no credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Owner(pub u64);
+
+impl Owner {
+    /// The fingerprint of `key` (SipHash with fixed keys: deterministic across runs).
+    pub fn of_key(key: &[u8]) -> Owner {
+        use std::hash::{Hash, Hasher};
+        #[allow(deprecated)]
+        let mut h =
+            std::hash::SipHasher::new_with_keys(0x6d6f_636b_6400_0001, 0x6f77_6e65_7200_0002);
+        key.hash(&mut h);
+        Owner(h.finish())
+    }
+}
+
+/// A counter on its own cache line (64 bytes on x86-64 and most ARM cores).
+#[repr(align(64))]
+#[derive(Default)]
+pub struct Stripe(AtomicU64);
+
+/// Most stripes a hit counter gets. Workers beyond this share stripes (worker index modulo), which
+/// keeps a mock's counter at 1 KiB at most however many cores the machine has.
+pub const MAX_STRIPES: usize = 16;
+
+/// A stored mock.
+pub struct Mock {
+    pub id: MockId,
+    pub owner: Owner,
+    pub name: Option<Box<str>>,
+    pub status_code: u16,
+    pub content_type: Box<str>,
+    pub delay_ms: u32,
+    pub has_custom_headers: bool,
+    pub has_body: bool,
+    pub created_at_ms: u64,
+    pub expires_at_ms: u64,
+    /// Status line and headers (ending in CRLF; no Date, no blank line), then the body.
+    response: Box<[u8]>,
+    head_len: u32,
+    /// False for 1xx, 204 and 304: the body is never sent.
+    sends_body: bool,
+    hits: Box<[Stripe]>,
+    /// Set once when the mock is deleted or expires; serving checks it before every hit.
+    removed: AtomicBool,
+    /// The expiry timer's key (`wheel::Key::to_u64`), for removal on delete.
+    pub(crate) expiry_key: AtomicU64,
+}
+
+impl Mock {
+    /// Builds a mock from a validated spec and its rendered response.
+    pub fn new(
+        id: MockId,
+        owner: Owner,
+        spec: MockSpec,
+        rendered: Rendered,
+        created_at_ms: u64,
+        stripes: usize,
+    ) -> Mock {
+        let has_custom_headers = spec.has_custom_headers();
+        let has_body = spec.has_body();
+        let mut response = rendered.head;
+        let head_len = response.len() as u32;
+        response.extend_from_slice(&rendered.body);
+        let stripes = stripes
+            .clamp(1, MAX_STRIPES)
+            .next_power_of_two()
+            .min(MAX_STRIPES);
+        Mock {
+            id,
+            owner,
+            name: spec.name.map(String::into_boxed_str),
+            status_code: spec.status_code,
+            content_type: spec.content_type.into_boxed_str(),
+            delay_ms: spec.delay_ms,
+            has_custom_headers,
+            has_body,
+            created_at_ms,
+            expires_at_ms: created_at_ms + u64::from(spec.ttl_seconds) * 1000,
+            response: response.into_boxed_slice(),
+            head_len,
+            sends_body: rendered.sends_body,
+            hits: (0..stripes).map(|_| Stripe::default()).collect(),
+            removed: AtomicBool::new(false),
+            expiry_key: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// Status line and headers.
+    #[inline]
+    pub fn head(&self) -> &[u8] {
+        &self.response[..self.head_len as usize]
+    }
+
+    /// The body as served: empty for HEAD and for statuses that have none.
+    #[inline]
+    pub fn body_for(&self, head_only: bool) -> &[u8] {
+        if head_only || !self.sends_body {
+            &[]
+        } else {
+            &self.response[self.head_len as usize..]
+        }
+    }
+
+    /// A 1xx mock: an interim status in HTTP/1.1, so the connection closes after it.
+    #[inline]
+    pub fn is_interim(&self) -> bool {
+        self.status_code < 200
+    }
+
+    /// Whether the mock serves at `now_ms`: not removed and not past `expires_at`.
+    #[inline]
+    pub fn is_live(&self, now_ms: u64) -> bool {
+        now_ms < self.expires_at_ms && !self.removed.load(Ordering::Acquire)
+    }
+
+    /// Marks the mock removed; returns false if it already was.
+    pub(crate) fn mark_removed(&self) -> bool {
+        !self.removed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Counts one hit from `worker`.
+    #[inline]
+    pub fn record_hit(&self, worker: usize) {
+        let stripe = &self.hits[worker & (self.hits.len() - 1)];
+        stripe.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Total hits: the sum of every stripe. Exact once the counting threads' responses were sent
+    /// (each increment happens before its response is written).
+    pub fn hit_count(&self) -> u64 {
+        self.hits.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Bytes this mock holds, for the memory cap: the struct, its heap parts and an allowance for
+    /// its table and expiry-wheel entries.
+    pub fn footprint(&self) -> usize {
+        std::mem::size_of::<Mock>()
+            + self.response.len()
+            + self.name.as_deref().map_or(0, str::len)
+            + self.content_type.len()
+            + self.hits.len() * std::mem::size_of::<Stripe>()
+            + 96
+    }
+
+    /// The API's view of this mock.
+    pub fn view<'a>(&'a self, id_text: &'a str) -> MockView<'a> {
+        MockView {
+            mock_id: id_text,
+            name: self.name.as_deref(),
+            status_code: self.status_code,
+            content_type: &self.content_type,
+            delay_ms: self.delay_ms,
+            has_custom_headers: self.has_custom_headers,
+            has_body: self.has_body,
+            created_at_ms: self.created_at_ms,
+            expires_at_ms: self.expires_at_ms,
+            hit_count: self.hit_count(),
+        }
+    }
+}

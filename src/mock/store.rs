@@ -1,0 +1,204 @@
+//! The store: the narrow interface the rest of the server uses for mocks.
+//!
+//! It ties the table, the expiry wheel and the clock together: creating assigns a CSPRNG id,
+//! renders the response once and schedules expiry; reading and deleting check ownership and
+//! liveness; expiry removes exactly the mocks whose time has come, with work proportional to them
+//! (the wheel), never a scan of the table. Persistence or replication slot in here, behind the
+//! same methods, without touching the serving path.
+//!
+//! A mock past `expires_at` stops serving at once (the serving path checks the deadline itself);
+//! the reaper reclaims its memory within a second.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use super::id::{MockId, RandomUnavailable};
+use super::table::{Full, MockTable};
+use super::{Mock, Owner};
+use crate::api::render::render_response;
+use crate::api::validate::MockSpec;
+use crate::clock::Clock;
+use crate::wheel::{Key, Wheel};
+
+/// Longest the reaper sleeps between looks at the wheel. Serving already refuses expired mocks on
+/// time; this bounds only how long their memory lingers.
+const REAPER_MAX_SLEEP_MS: u64 = 1000;
+
+/// Why a create failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreateError {
+    /// A storage cap was reached.
+    Full(Full),
+    /// The OS random source failed.
+    Random,
+}
+
+/// Store-wide totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub live: usize,
+    pub bytes: usize,
+    pub created: u64,
+    pub deleted: u64,
+    pub expired: u64,
+}
+
+/// Mocks, their expiry, and the clock that decides it.
+pub struct Store {
+    table: MockTable,
+    expiry: Mutex<Wheel<MockId>>,
+    clock: Clock,
+    stripes: usize,
+    created: AtomicU64,
+    deleted: AtomicU64,
+    expired: AtomicU64,
+    reaper_stop: Mutex<bool>,
+    reaper_wake: Condvar,
+}
+
+impl Store {
+    /// A store for `workers` serving threads with the given caps.
+    pub fn new(clock: Clock, workers: usize, max_mocks: usize, max_bytes: usize) -> Store {
+        let now = clock.now_ms();
+        Store {
+            table: MockTable::new(workers, max_mocks, max_bytes),
+            expiry: Mutex::new(Wheel::new(now)),
+            clock,
+            stripes: workers,
+            created: AtomicU64::new(0),
+            deleted: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+            reaper_stop: Mutex::new(false),
+            reaper_wake: Condvar::new(),
+        }
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Creates a mock owned by `owner`.
+    ///
+    /// # Errors
+    /// `Full` when a cap is reached (no stored mock is touched), `Random` when the OS CSPRNG fails.
+    pub fn create(&self, owner: Owner, spec: MockSpec) -> Result<Arc<Mock>, CreateError> {
+        let id = MockId::random().map_err(|RandomUnavailable| CreateError::Random)?;
+        let rendered = render_response(&spec, &id.to_text());
+        let mock = Arc::new(Mock::new(
+            id,
+            owner,
+            spec,
+            rendered,
+            self.clock.now_ms(),
+            self.stripes,
+        ));
+        // Schedule expiry before the mock becomes visible, so a delete always finds its timer.
+        let key = match lock(&self.expiry).insert(mock.expires_at_ms, id) {
+            Ok(key) => key,
+            // The TTL is at least 60 s, so this only happens if the clock jumped mid-create.
+            Err(_) => return Ok(mock),
+        };
+        mock.expiry_key.store(key.to_u64(), Ordering::Release);
+        if let Err(full) = self.table.insert(Arc::clone(&mock)) {
+            lock(&self.expiry).remove(key);
+            return Err(CreateError::Full(full));
+        }
+        self.created.fetch_add(1, Ordering::Relaxed);
+        Ok(mock)
+    }
+
+    /// The live mock with this id, if `owner` owns it.
+    pub fn get_owned(&self, id: MockId, owner: Owner) -> Option<Arc<Mock>> {
+        let now = self.clock.now_ms();
+        self.table
+            .get(id)
+            .filter(|m| m.owner == owner && m.is_live(now))
+    }
+
+    /// Deletes the live mock with this id if `owner` owns it.
+    pub fn delete_owned(&self, id: MockId, owner: Owner) -> Option<Arc<Mock>> {
+        let now = self.clock.now_ms();
+        let mock = self
+            .table
+            .remove_if(id, |m| m.owner == owner && m.is_live(now))?;
+        mock.mark_removed();
+        let key = mock.expiry_key.load(Ordering::Acquire);
+        if key != u64::MAX {
+            lock(&self.expiry).remove(Key::from_u64(key));
+        }
+        self.deleted.fetch_add(1, Ordering::Relaxed);
+        Some(mock)
+    }
+
+    /// The mock with this id, for serving (the caller checks liveness).
+    ///
+    /// **Locking behaviour:** the table shard's read lock, briefly.
+    #[inline]
+    pub fn lookup(&self, id: MockId) -> Option<Arc<Mock>> {
+        self.table.get(id)
+    }
+
+    /// Removes every mock whose expiry is due now; returns how many.
+    pub fn purge_expired(&self) -> usize {
+        let now = self.clock.now_ms();
+        let mut due = Vec::new();
+        lock(&self.expiry).poll(now, |_, id| due.push(id));
+        let mut purged = 0;
+        for id in due {
+            if let Some(mock) = self.table.remove_if(id, |m| m.expires_at_ms <= now) {
+                mock.mark_removed();
+                purged += 1;
+            }
+        }
+        self.expired.fetch_add(purged as u64, Ordering::Relaxed);
+        purged
+    }
+
+    /// Store-wide totals.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            live: self.table.len(),
+            bytes: self.table.bytes(),
+            created: self.created.load(Ordering::Relaxed),
+            deleted: self.deleted.load(Ordering::Relaxed),
+            expired: self.expired.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs the reaper on this thread until [`Store::stop_reaper`]: sleeps until the next expiry
+    /// (at most a second), then purges what is due.
+    pub fn run_reaper(&self) {
+        loop {
+            let now = self.clock.now_ms();
+            let next = lock(&self.expiry).next_deadline();
+            let wait_ms = next
+                .map_or(REAPER_MAX_SLEEP_MS, |d| d.saturating_sub(now))
+                .clamp(1, REAPER_MAX_SLEEP_MS);
+            let stop = lock(&self.reaper_stop);
+            if *stop {
+                return;
+            }
+            let (stop, _) = self
+                .reaper_wake
+                .wait_timeout(stop, Duration::from_millis(wait_ms))
+                .unwrap_or_else(PoisonError::into_inner);
+            if *stop {
+                return;
+            }
+            drop(stop);
+            self.purge_expired();
+        }
+    }
+
+    /// Makes [`Store::run_reaper`] return.
+    pub fn stop_reaper(&self) {
+        *lock(&self.reaper_stop) = true;
+        self.reaper_wake.notify_all();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,204 @@
+//! A worker's delay timers: one timing wheel of wakers, driven by one tokio sleep.
+//!
+//! A delayed response does not get a task or a tokio timer of its own. The connection that holds it
+//! awaits a [`Delay`], which parks the connection's waker in this worker's wheel (a slab slot, no
+//! allocation once warm). One driver task per worker sleeps until the wheel's next deadline, polls
+//! the wheel and wakes what is due. Everything here is single-threaded (`Rc`, `RefCell`): each
+//! worker has its own.
+//!
+//! Time is milliseconds since the worker's timers were made (`now_ms`), monotonic.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::wheel::{Key, Wheel};
+
+/// A worker's timers.
+pub struct Timers {
+    wheel: RefCell<Wheel<Waker>>,
+    origin: Instant,
+    /// The deadline the driver is sleeping towards (`u64::MAX` when idle).
+    driver_target: Cell<u64>,
+    driver_wake: Notify,
+}
+
+impl Timers {
+    /// New timers; time 0 is now.
+    pub fn new() -> Rc<Timers> {
+        Rc::new(Timers {
+            wheel: RefCell::new(Wheel::new(0)),
+            origin: Instant::now(),
+            driver_target: Cell::new(u64::MAX),
+            driver_wake: Notify::new(),
+        })
+    }
+
+    /// Milliseconds since these timers were made.
+    #[inline]
+    pub fn now_ms(&self) -> u64 {
+        self.origin.elapsed().as_millis() as u64
+    }
+
+    /// A future that completes at `due_ms`.
+    pub fn delay_until(self: &Rc<Self>, due_ms: u64) -> Delay {
+        Delay {
+            timers: Rc::clone(self),
+            due_ms,
+            key: None,
+        }
+    }
+
+    /// Pending delays.
+    pub fn pending(&self) -> usize {
+        self.wheel.borrow().len()
+    }
+
+    /// Drives the wheel forever: run it as one task per worker.
+    pub async fn drive(self: Rc<Self>) {
+        let mut wakers = Vec::new();
+        loop {
+            let next = self.wheel.borrow().next_deadline();
+            match next {
+                None => {
+                    self.driver_target.set(u64::MAX);
+                    self.driver_wake.notified().await;
+                }
+                Some(due) => {
+                    self.driver_target.set(due);
+                    let at = self.origin + Duration::from_millis(due);
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = self.driver_wake.notified() => {}
+                    }
+                }
+            }
+            let now = self.now_ms();
+            self.wheel
+                .borrow_mut()
+                .poll(now, |_, waker| wakers.push(waker));
+            for waker in wakers.drain(..) {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// Completes at its deadline; dropping it early removes its wheel entry.
+pub struct Delay {
+    timers: Rc<Timers>,
+    due_ms: u64,
+    key: Option<Key>,
+}
+
+impl Future for Delay {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let timers = Rc::clone(&self.timers);
+        if timers.now_ms() >= self.due_ms {
+            if let Some(key) = self.key.take() {
+                timers.wheel.borrow_mut().remove(key);
+            }
+            return Poll::Ready(());
+        }
+        let mut wheel = timers.wheel.borrow_mut();
+        if let Some(key) = self.key.take() {
+            // Still parked (the wheel fires an entry only once its time has come). A spurious poll
+            // with the same waker changes nothing; a new waker replaces the old one.
+            match wheel.remove(key) {
+                Some(old) if old.will_wake(cx.waker()) => {
+                    self.key = wheel.insert(self.due_ms, old).ok();
+                    return if self.key.is_some() {
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    };
+                }
+                _ => {}
+            }
+        }
+        match wheel.insert(self.due_ms, cx.waker().clone()) {
+            Ok(key) => {
+                self.key = Some(key);
+                drop(wheel);
+                if self.due_ms < timers.driver_target.get() {
+                    timers.driver_target.set(self.due_ms);
+                    timers.driver_wake.notify_one();
+                }
+                Poll::Pending
+            }
+            Err(_) => {
+                self.key = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl Drop for Delay {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            if let Ok(mut wheel) = self.timers.wheel.try_borrow_mut() {
+                wheel.remove(key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tokio::task::LocalSet::new().block_on(&rt, f)
+    }
+
+    #[test]
+    fn delays_complete_in_deadline_order_and_not_early() {
+        block_on(async {
+            let timers = Timers::new();
+            tokio::task::spawn_local(Rc::clone(&timers).drive());
+            let start = timers.now_ms();
+            let order = Rc::new(RefCell::new(Vec::new()));
+            let mut tasks = Vec::new();
+            for (i, ms) in [30u64, 5, 15, 0].into_iter().enumerate() {
+                let timers = Rc::clone(&timers);
+                let order = Rc::clone(&order);
+                tasks.push(tokio::task::spawn_local(async move {
+                    timers.delay_until(start + ms).await;
+                    assert!(timers.now_ms() >= start + ms, "fired early");
+                    order.borrow_mut().push(i);
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(*order.borrow(), [3, 1, 2, 0]);
+            assert_eq!(timers.pending(), 0);
+        });
+    }
+
+    #[test]
+    fn dropped_delay_leaves_no_entry() {
+        block_on(async {
+            let timers = Timers::new();
+            tokio::task::spawn_local(Rc::clone(&timers).drive());
+            let due = timers.now_ms() + 10_000;
+            let fut = timers.delay_until(due);
+            let r = tokio::time::timeout(Duration::from_millis(5), fut).await;
+            assert!(r.is_err());
+            assert_eq!(timers.pending(), 0);
+        });
+    }
+}
