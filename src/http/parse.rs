@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(h.route, Route::Status);
         assert_eq!(h.framing, Framing::None);
         assert!(h.keep_alive);
-        assert_eq!(h.head_len, 37);
+        assert_eq!(h.head_len, 36);
     }
 
     #[test]
@@ -555,6 +555,6 @@ mod tests {
             }
             assert_eq!(scanned, end);
         }
-        assert_eq!(found, Some(37));
+        assert_eq!(found, Some(36));
     }
 }
