@@ -41,6 +41,9 @@ const MIN_READ_SPACE: usize = 2048;
 /// with unread input).
 const LINGER_BYTES: usize = 64 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
+/// A buffer that grew past this (a large body, a pipelined burst) is given back once empty, so an
+/// idle connection holds a few KiB, not its high-water mark.
+const KEEP_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,6 +415,9 @@ where
                     self.held.pop_front();
                 }
                 if self.held.is_empty() {
+                    if self.held_bytes.capacity() > KEEP_BUFFER_BYTES {
+                        self.held_bytes = Vec::new();
+                    }
                     self.held_bytes.clear();
                     self.held_start = 0;
                 }
@@ -450,6 +456,9 @@ where
             }
         }
         self.wbuf.clear();
+        if self.wbuf.capacity() > KEEP_BUFFER_BYTES {
+            self.wbuf = Vec::new();
+        }
         Ok(())
     }
 
@@ -467,6 +476,9 @@ where
         };
         if idle && self.worker.draining.get() {
             return Err(ParseError::Timeout);
+        }
+        if self.rbuf.is_empty() && self.rbuf.capacity() > KEEP_BUFFER_BYTES {
+            self.rbuf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
         }
         if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_SPACE {
             self.rbuf.reserve(INITIAL_READ_BUFFER);
