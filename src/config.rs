@@ -80,6 +80,8 @@ pub struct Config {
     pub limits: Limits,
     /// The clock that decides expiry (manual in tests).
     pub clock: Clock,
+    /// Whether `GET /metrics` needs an API key (it carries no ids, so public by default).
+    pub metrics_require_key: bool,
 }
 
 impl Default for Config {
@@ -90,6 +92,7 @@ impl Default for Config {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: Limits::default(),
             clock: Clock::system(),
+            metrics_require_key: false,
         }
     }
 }
@@ -306,6 +309,20 @@ const FLAGS: &[Flag] = &[
         help: "time in-flight responses get after SIGTERM/SIGINT [default: 35]",
         set: |c, v| {
             c.limits.shutdown_grace = secs(v)?;
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--metrics-require-key",
+        env: "MOCKD_METRICS_REQUIRE_KEY",
+        value: "BOOL",
+        help: "whether GET /metrics needs an API key (it carries no mock ids) [default: false]",
+        set: |c, v| {
+            c.metrics_require_key = match v.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => return Err(format!("expected true or false: {v:?}")),
+            };
             Ok(())
         },
     },

@@ -73,6 +73,8 @@ struct Pending {
 struct Held {
     due_ms: u64,
     end: usize,
+    /// A serving response: its time from release to written counts in the histogram.
+    timed: bool,
 }
 
 /// Serves one connection until it closes.
@@ -102,6 +104,9 @@ where
         close: false,
         backlog: false,
         drained_seen: false,
+        batch_start: Instant::now(),
+        batch_timed: 0,
+        released: Vec::new(),
     };
     let end = conn.run(drained.as_mut()).await;
     if end == End::Close {
@@ -134,6 +139,12 @@ struct Conn<IO> {
     /// Processing stopped at a cap with input possibly still buffered.
     backlog: bool,
     drained_seen: bool,
+    /// When the read that the current batch came from completed.
+    batch_start: Instant,
+    /// Serving responses of the current batch written without delay (for the histogram).
+    batch_timed: u64,
+    /// Release times (`due_ms`) of delayed serving responses in `wbuf` (for the histogram).
+    released: Vec<u64>,
 }
 
 impl<IO> Conn<IO>
@@ -154,7 +165,7 @@ where
                 continue;
             }
             match self.read_more(drained.as_mut()).await {
-                Ok(()) => {}
+                Ok(()) => self.batch_start = Instant::now(),
                 Err(ParseError::Timeout)
                     if self.pending.is_none() && self.head_started.is_none() =>
                 {
@@ -328,6 +339,7 @@ where
             self.held.push_back(Held {
                 due_ms: due_ms.unwrap_or(0),
                 end: self.held_bytes.len(),
+                timed: false,
             });
         }
     }
@@ -344,57 +356,67 @@ where
         now_ms: u64,
     ) {
         let date = worker.date.borrow();
-        if let Route::Serve {
-            target: Target::Id(id),
-            head_only,
-        } = route
-        {
-            let mut cache = worker.cache.borrow_mut();
-            if let Some(mock) = cache.lookup(&worker.shared.store, id, now_ms) {
-                mock.record_hit(worker.index);
-                // A 1xx is interim in HTTP/1.1: the client still waits for a final response that
-                // will never come, so the connection closes right after it.
-                let close = !keep_alive || mock.is_interim();
-                let due =
-                    (mock.delay_ms > 0).then(|| worker.timers.now_ms() + u64::from(mock.delay_ms));
-                write_mock(
-                    self.output(due),
-                    mock.head(),
-                    mock.body_for(head_only),
-                    date.line(),
-                    close,
-                );
-                self.commit(due);
-                self.close |= close;
-                return;
+        let metrics = worker.metrics();
+        if let Route::Serve { target, head_only } = route {
+            if let Target::Id(id) = target {
+                let mut cache = worker.cache.borrow_mut();
+                if let Some(mock) = cache.lookup(&worker.shared.store, id, now_ms) {
+                    mock.record_hit(worker.index);
+                    metrics.served(method, mock.status_code);
+                    // A 1xx is interim in HTTP/1.1: the client still waits for a final response
+                    // that will never come, so the connection closes right after it.
+                    let close = !keep_alive || mock.is_interim();
+                    let due = (mock.delay_ms > 0)
+                        .then(|| worker.timers.now_ms() + u64::from(mock.delay_ms));
+                    let body = mock.body_for(head_only);
+                    write_mock(self.output(due), mock.head(), body, date.line(), close);
+                    self.commit_timed(due);
+                    self.close |= close;
+                    return;
+                }
             }
+            metrics.served(method, 404);
+            metrics.served_unknown();
+            let mut reply = Reply::new(self.output(None), date.line(), !keep_alive, head_only);
+            control::error(&mut reply, 404, "mock not found", &[]);
+            self.commit_timed(None);
+            self.close |= !keep_alive;
+            return;
         }
         let close = !keep_alive;
-        let mut reply = Reply {
-            out: self.output(None),
-            date_line: date.line(),
+        let mut reply = Reply::new(
+            self.output(None),
+            date.line(),
             close,
-            head_only: method == Method::Head,
-        };
-        match route {
-            Route::Serve { .. } => control::error(&mut reply, 404, "mock not found", &[]),
-            _ => control::respond(worker, route, auth, body, &mut reply),
-        }
+            method == Method::Head,
+        );
+        control::respond(worker, route, auth, body, &mut reply);
+        metrics.control(control::metrics_route(route), reply.status);
         self.commit(None);
         self.close |= close;
+    }
+
+    /// [`Conn::commit`] for a serving response, which also counts in the serving-time histogram.
+    #[inline]
+    fn commit_timed(&mut self, due_ms: Option<u64>) {
+        if due_ms.is_some() || !self.held.is_empty() {
+            self.held.push_back(Held {
+                due_ms: due_ms.unwrap_or(0),
+                end: self.held_bytes.len(),
+                timed: true,
+            });
+        } else {
+            self.batch_timed += 1;
+        }
     }
 
     /// Queues the response to a protocol error and marks the connection for closing.
     fn protocol_error(&mut self, e: ParseError) {
         let worker = Rc::clone(&self.worker);
+        worker.metrics().protocol_error(e);
         let date = worker.date.borrow();
         let (status, _, detail) = e.status();
-        let mut reply = Reply {
-            out: self.output(None),
-            date_line: date.line(),
-            close: true,
-            head_only: false,
-        };
+        let mut reply = Reply::new(self.output(None), date.line(), true, false);
         control::error(&mut reply, status, detail, &[]);
         self.commit(None);
         self.close = true;
@@ -412,6 +434,11 @@ where
                     self.wbuf
                         .extend_from_slice(&self.held_bytes[self.held_start..h.end]);
                     self.held_start = h.end;
+                    if h.timed && h.due_ms > 0 {
+                        self.released.push(h.due_ms);
+                    } else if h.timed {
+                        self.batch_timed += 1;
+                    }
                     self.held.pop_front();
                 }
                 if self.held.is_empty() {
@@ -424,12 +451,28 @@ where
             }
             if !self.wbuf.is_empty() {
                 self.write_out().await?;
+                self.observe_written();
             }
             let Some(front) = self.held.front() else {
                 return Ok(());
             };
             let due = front.due_ms;
             self.worker.timers.delay_until(due).await;
+        }
+    }
+
+    /// Records serving times for what was just written: undelayed responses from the read that
+    /// brought their request, delayed ones from their release time.
+    fn observe_written(&mut self) {
+        let metrics = self.worker.metrics();
+        let now = Instant::now();
+        if self.batch_timed > 0 {
+            metrics.observe(now - self.batch_start, self.batch_timed);
+            self.batch_timed = 0;
+        }
+        for due_ms in self.released.drain(..) {
+            let due = self.worker.timers.instant_at(due_ms);
+            metrics.observe(now.saturating_duration_since(due), 1);
         }
     }
 
@@ -445,6 +488,7 @@ where
                     Ok(0) | Err(_) => return Err(End::Gone),
                     Ok(n) => {
                         pos += n;
+                        self.worker.metrics().wrote(n);
                         deadline = Instant::now() + timeout;
                     }
                 },

@@ -7,6 +7,7 @@ use crate::api::model::{deleted_json, mock_envelope};
 use crate::api::render::reason_phrase;
 use crate::api::validate::{CreateLimits, parse_create};
 use crate::http::encode::{Simple, write_simple};
+use crate::metrics::ControlRoute;
 use crate::mock::Owner;
 use crate::mock::store::CreateError;
 use crate::mock::table::Full;
@@ -30,6 +31,21 @@ pub struct Reply<'a> {
     pub date_line: &'a [u8],
     pub close: bool,
     pub head_only: bool,
+    /// The status written (set by the writers below; for metrics).
+    pub status: u16,
+}
+
+impl<'a> Reply<'a> {
+    /// A reply into `out`; `status` is filled in when the response is written.
+    pub fn new(out: &'a mut Vec<u8>, date_line: &'a [u8], close: bool, head_only: bool) -> Self {
+        Reply {
+            out,
+            date_line,
+            close,
+            head_only,
+            status: 0,
+        }
+    }
 }
 
 const JSON: &str = "application/json";
@@ -41,6 +57,7 @@ pub fn error(reply: &mut Reply<'_>, status: u16, detail: &str, headers: &[(&str,
 }
 
 fn write_json(reply: &mut Reply<'_>, status: u16, body: &[u8], headers: &[(&str, &str)]) {
+    reply.status = status;
     let simple = Simple {
         status,
         reason: reason_phrase(status),
@@ -65,6 +82,20 @@ fn unauthorized(reply: &mut Reply<'_>, auth: Auth) {
     error(reply, 401, detail, &[("WWW-Authenticate", "Bearer")]);
 }
 
+/// The metrics label of a control route.
+pub fn metrics_route(route: Route) -> ControlRoute {
+    match route {
+        Route::Create => ControlRoute::Create,
+        Route::Get(_) => ControlRoute::Get,
+        Route::Delete(_) => ControlRoute::Delete,
+        Route::Status => ControlRoute::Status,
+        Route::Root => ControlRoute::Root,
+        Route::OpenApi => ControlRoute::OpenApi,
+        Route::Metrics => ControlRoute::Metrics,
+        Route::Serve { .. } | Route::NotFound | Route::MethodNotAllowed(_) => ControlRoute::Other,
+    }
+}
+
 /// Answers a control-API route.
 pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &mut Reply<'_>) {
     let shared = &worker.shared;
@@ -81,6 +112,12 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 max_body_bytes: shared.limits.max_mock_body_bytes,
                 max_headers: shared.limits.max_mock_headers,
                 max_header_bytes: shared.limits.max_mock_header_bytes,
+            };
+            // An empty body means "all defaults": the published SDK sends one for `create_mock()`.
+            let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}"
+            } else {
+                body
             };
             let spec = match parse_create(body, &limits) {
                 Ok(spec) => spec,
@@ -139,6 +176,27 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 Some(mock) => write_json(reply, 200, &deleted_json(&mock.id.to_text()), &[]),
                 None => error(reply, 404, "mock not found", &[]),
             }
+        }
+        Route::Metrics if shared.metrics_require_key && owner.is_none() => {
+            unauthorized(reply, auth)
+        }
+        Route::Metrics => {
+            let text = crate::metrics::render(shared);
+            reply.status = 200;
+            let simple = Simple {
+                status: 200,
+                reason: "OK",
+                content_type: "text/plain; version=0.0.4; charset=utf-8",
+                body: text.as_bytes(),
+                headers: &[],
+            };
+            write_simple(
+                reply.out,
+                &simple,
+                reply.date_line,
+                reply.close,
+                reply.head_only,
+            );
         }
         Route::Status => {
             let totals = shared.store.totals();

@@ -17,6 +17,7 @@
 //! - [`wheel`]: the hierarchical timing wheel behind delays and expiry; [`timers`] drives one per
 //!   worker for delayed responses.
 //! - [`api`]: validation, rendering and JSON of the control API; [`control`]: its handlers.
+//! - [`metrics`]: per-worker counters summed into the Prometheus text format.
 //! - [`clock`]: real or manual time for expiry; [`timefmt`]: ISO 8601 and HTTP dates.
 
 pub mod api;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod conn;
 pub mod control;
 pub mod http;
+pub mod metrics;
 pub mod mock;
 pub mod router;
 pub mod server;

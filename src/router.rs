@@ -62,6 +62,8 @@ pub enum Route {
     Root,
     /// `GET /v1/openapi.json`
     OpenApi,
+    /// `GET /metrics` (Prometheus text format)
+    Metrics,
     /// No such path.
     NotFound,
     /// The path exists, the method does not; the value is the `Allow` header's value.
@@ -104,6 +106,7 @@ fn route_slow(method: Method, path: &[u8], query: &[u8]) -> Route {
             _ => Route::MethodNotAllowed("POST"),
         },
         b"/v1/status" => get_only(method, Route::Status),
+        b"/metrics" => get_only(method, Route::Metrics),
         b"/v1" | b"/v1/" => get_only(method, Route::Root),
         b"/v1/openapi.json" => get_only(method, Route::OpenApi),
         _ => Route::NotFound,
@@ -212,6 +215,11 @@ mod tests {
         assert_eq!(route(Method::Get, b"/v1/status", b""), Route::Status);
         assert_eq!(route(Method::Get, b"/v1/", b""), Route::Root);
         assert_eq!(route(Method::Get, b"/v1/openapi.json", b""), Route::OpenApi);
+        assert_eq!(route(Method::Get, b"/metrics", b""), Route::Metrics);
+        assert_eq!(
+            route(Method::Post, b"/metrics", b""),
+            Route::MethodNotAllowed("GET, HEAD")
+        );
         assert_eq!(route(Method::Get, b"/", b""), Route::NotFound);
         assert_eq!(route(Method::Get, b"/v1/mocksx", b""), Route::NotFound);
     }

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, Limits};
 use crate::http::date::DateCache;
+use crate::metrics::WorkerMetrics;
 use crate::mock::Owner;
 use crate::mock::cache::LocalCache;
 use crate::mock::store::Store;
@@ -95,6 +96,10 @@ pub struct Shared {
     pub open: AtomicUsize,
     pub counters: Counters,
     pub shutdown: Shutdown,
+    /// One metrics block per worker, written only by that worker.
+    pub metrics: Box<[WorkerMetrics]>,
+    /// Whether `/metrics` needs an API key.
+    pub metrics_require_key: bool,
 }
 
 /// One worker's state; lives on its thread only.
@@ -110,6 +115,14 @@ pub struct Worker {
     /// Connections open on this worker.
     pub live: Cell<usize>,
     pub all_closed: Notify,
+}
+
+impl Worker {
+    /// This worker's metrics block.
+    #[inline]
+    pub fn metrics(&self) -> &WorkerMetrics {
+        &self.shared.metrics[self.index]
+    }
 }
 
 /// A running server.
@@ -185,6 +198,8 @@ impl Server {
             open: AtomicUsize::new(0),
             counters: Counters::default(),
             shutdown: Shutdown::default(),
+            metrics: (0..workers).map(|_| WorkerMetrics::default()).collect(),
+            metrics_require_key: config.metrics_require_key,
         });
         let reaper = {
             let store = Arc::clone(&shared.store);
@@ -282,7 +297,10 @@ async fn run_worker(index: usize, listener: StdListener, shared: Arc<Shared>) {
         shared: Arc::clone(&shared),
         cache: RefCell::new(LocalCache::default()),
         date: RefCell::new(DateCache::new(now)),
-        timers: Timers::new(),
+        timers: {
+            let shared = Arc::clone(&shared);
+            Timers::with_gauge(move |n| shared.metrics[index].set_delayed_pending(n))
+        },
         draining: Cell::new(false),
         drain_notify: Notify::new(),
         live: Cell::new(0),

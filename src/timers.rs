@@ -27,16 +27,24 @@ pub struct Timers {
     /// The deadline the driver is sleeping towards (`u64::MAX` when idle).
     driver_target: Cell<u64>,
     driver_wake: Notify,
+    /// Told the number of pending delays whenever it changes (the worker's metrics gauge).
+    on_pending: Box<dyn Fn(usize)>,
 }
 
 impl Timers {
     /// New timers; time 0 is now.
     pub fn new() -> Rc<Timers> {
+        Timers::with_gauge(|_| {})
+    }
+
+    /// New timers that report their pending count to `on_pending` as it changes.
+    pub fn with_gauge(on_pending: impl Fn(usize) + 'static) -> Rc<Timers> {
         Rc::new(Timers {
             wheel: RefCell::new(Wheel::new(0)),
             origin: Instant::now(),
             driver_target: Cell::new(u64::MAX),
             driver_wake: Notify::new(),
+            on_pending: Box::new(on_pending),
         })
     }
 
@@ -53,6 +61,11 @@ impl Timers {
             due_ms,
             key: None,
         }
+    }
+
+    /// The instant `ms` stands for.
+    pub fn instant_at(&self, ms: u64) -> Instant {
+        self.origin + Duration::from_millis(ms)
     }
 
     /// Pending delays.
@@ -104,7 +117,12 @@ impl Future for Delay {
         let timers = Rc::clone(&self.timers);
         if timers.now_ms() >= self.due_ms {
             if let Some(key) = self.key.take() {
-                timers.wheel.borrow_mut().remove(key);
+                let mut wheel = timers.wheel.borrow_mut();
+                if wheel.remove(key).is_some() {
+                    let pending = wheel.len();
+                    drop(wheel);
+                    (timers.on_pending)(pending);
+                }
             }
             return Poll::Ready(());
         }
@@ -127,7 +145,9 @@ impl Future for Delay {
         match wheel.insert(self.due_ms, cx.waker().clone()) {
             Ok(key) => {
                 self.key = Some(key);
+                let pending = wheel.len();
                 drop(wheel);
+                (timers.on_pending)(pending);
                 if self.due_ms < timers.driver_target.get() {
                     timers.driver_target.set(self.due_ms);
                     timers.driver_wake.notify_one();
@@ -146,7 +166,11 @@ impl Drop for Delay {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             if let Ok(mut wheel) = self.timers.wheel.try_borrow_mut() {
-                wheel.remove(key);
+                if wheel.remove(key).is_some() {
+                    let pending = wheel.len();
+                    drop(wheel);
+                    (self.timers.on_pending)(pending);
+                }
             }
         }
     }
@@ -167,7 +191,11 @@ mod tests {
     #[test]
     fn delays_complete_in_deadline_order_and_not_early() {
         block_on(async {
-            let timers = Timers::new();
+            let gauge = Rc::new(Cell::new(usize::MAX));
+            let timers = {
+                let gauge = Rc::clone(&gauge);
+                Timers::with_gauge(move |n| gauge.set(n))
+            };
             tokio::task::spawn_local(Rc::clone(&timers).drive());
             let start = timers.now_ms();
             let order = Rc::new(RefCell::new(Vec::new()));
@@ -186,6 +214,7 @@ mod tests {
             }
             assert_eq!(*order.borrow(), [3, 1, 2, 0]);
             assert_eq!(timers.pending(), 0);
+            assert_eq!(gauge.get(), 0, "the gauge follows entries removed on completion");
         });
     }
 
