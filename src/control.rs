@@ -3,7 +3,7 @@
 //! Control path: JSON and allocation are fine here. Every error is `{"detail": "..."}`.
 
 use crate::api::error::ApiError;
-use crate::api::model::{deleted_json, mock_envelope};
+use crate::api::model::{deleted_json, mock_envelope, mock_json};
 use crate::api::render::reason_phrase;
 use crate::api::validate::{CreateLimits, parse_create};
 use crate::http::encode::{Simple, write_simple};
@@ -11,8 +11,9 @@ use crate::metrics::ControlRoute;
 use crate::mock::Owner;
 use crate::mock::store::CreateError;
 use crate::mock::table::Full;
-use crate::router::{Route, Target};
+use crate::router::{LIST_MAX_LIMIT, Route, Target};
 use crate::server::Worker;
+use crate::timefmt::iso8601_utc;
 
 /// What the request presented as a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +93,8 @@ pub fn metrics_route(route: Route) -> ControlRoute {
         Route::Root => ControlRoute::Root,
         Route::OpenApi => ControlRoute::OpenApi,
         Route::Metrics => ControlRoute::Metrics,
+        Route::List(_) => ControlRoute::List,
+        Route::Stats(_) => ControlRoute::Stats,
         Route::Serve { .. } | Route::NotFound | Route::MethodNotAllowed(_) => ControlRoute::Other,
     }
 }
@@ -104,7 +107,9 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
         _ => None,
     };
     match route {
-        Route::Create | Route::Get(_) | Route::Delete(_) if owner.is_none() => {
+        Route::Create | Route::Get(_) | Route::Delete(_) | Route::List(_) | Route::Stats(_)
+            if owner.is_none() =>
+        {
             unauthorized(reply, auth)
         }
         Route::Create => {
@@ -177,6 +182,62 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 None => error(reply, 404, "mock not found", &[]),
             }
         }
+        Route::List(None) => error(
+            reply,
+            422,
+            &format!(
+                "limit: must be an integer from 1 to {LIST_MAX_LIMIT}; offset: a non-negative integer"
+            ),
+            &[],
+        ),
+        Route::List(Some(q)) => {
+            let page = shared.store.list_owned(
+                owner.unwrap_or(Owner(0)),
+                q.offset as usize,
+                q.limit as usize,
+            );
+            let mocks: Vec<serde_json::Value> = page
+                .mocks
+                .iter()
+                .map(|m| {
+                    let id = m.id.to_text();
+                    mock_json(&m.view(&id))
+                })
+                .collect();
+            let body = serde_json::json!({
+                "mocks": mocks,
+                "total": page.total,
+                "offset": q.offset,
+                "limit": q.limit,
+            });
+            write_json(reply, 200, body.to_string().as_bytes(), &[]);
+        }
+        Route::Stats(target) => {
+            let found = match target {
+                Target::Id(id) => shared.store.get_owned(id, owner.unwrap_or(Owner(0))),
+                Target::Invalid => None,
+            };
+            match found {
+                Some(mock) => {
+                    let now_ms = shared.store.clock().now_ms();
+                    // The current second is still being counted: the history ends at the last
+                    // complete one.
+                    let (per_second, first, last) = mock.rates(now_ms / 1000 - 1);
+                    let iso = |ms: Option<u64>| ms.map(iso8601_utc);
+                    let body = serde_json::json!({
+                        "mock_id": mock.id.to_text(),
+                        "hit_count": mock.hit_count(),
+                        "window_seconds": per_second.len(),
+                        "hits_per_second": per_second,
+                        "first_hit_at": iso(first),
+                        "last_hit_at": iso(last),
+                        "as_of": iso8601_utc(now_ms - now_ms % 1000),
+                    });
+                    write_json(reply, 200, body.to_string().as_bytes(), &[]);
+                }
+                None => error(reply, 404, "mock not found", &[]),
+            }
+        }
         Route::Metrics if shared.metrics_require_key && owner.is_none() => {
             unauthorized(reply, auth)
         }
@@ -218,9 +279,13 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
             });
             write_json(reply, 200, body.to_string().as_bytes(), &[]);
         }
-        Route::OpenApi | Route::NotFound | Route::Serve { .. } => {
-            error(reply, 404, "not found", &[])
-        }
+        Route::OpenApi => write_json(
+            reply,
+            200,
+            crate::api::openapi::openapi_json().as_bytes(),
+            &[],
+        ),
+        Route::NotFound | Route::Serve { .. } => error(reply, 404, "not found", &[]),
         Route::MethodNotAllowed(allow) => {
             error(reply, 405, "method not allowed", &[("Allow", allow)])
         }

@@ -32,10 +32,12 @@ pub enum ControlRoute {
     Root,
     OpenApi,
     Metrics,
+    List,
+    Stats,
     Other,
 }
-const ROUTES: [&str; 8] = [
-    "create", "get", "delete", "status", "root", "openapi", "metrics", "other",
+const ROUTES: [&str; 10] = [
+    "create", "get", "delete", "status", "root", "openapi", "metrics", "list", "stats", "other",
 ];
 
 /// Statuses the control API and the protocol layer produce; anything else counts as "other".
@@ -91,7 +93,7 @@ fn method_index(m: Method) -> usize {
 pub struct WorkerMetrics {
     serve: [[AtomicU64; 5]; 8],
     serve_unknown: AtomicU64,
-    control: [[AtomicU64; STATUSES.len() + 1]; 8],
+    control: [[AtomicU64; STATUSES.len() + 1]; ROUTES.len()],
     protocol: [AtomicU64; PROTOCOL_KINDS.len()],
     bytes_written: AtomicU64,
     latency: [AtomicU64; BUCKETS_US.len() + 1],

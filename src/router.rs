@@ -54,6 +54,11 @@ pub enum Route {
     Create,
     /// `GET /v1/mocks/{id}`
     Get(Target),
+    /// `GET /v1/mocks?offset=&limit=`: the key's own mocks, newest first. `None` when the query
+    /// is out of range (answered with 422).
+    List(Option<ListQuery>),
+    /// `GET /v1/mocks/{id}/stats`
+    Stats(Target),
     /// `DELETE /v1/mocks/{id}`
     Delete(Target),
     /// `GET /v1/status`
@@ -68,6 +73,37 @@ pub enum Route {
     NotFound,
     /// The path exists, the method does not; the value is the `Allow` header's value.
     MethodNotAllowed(&'static str),
+}
+
+/// Pagination of `GET /v1/mocks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// Default and largest page of `GET /v1/mocks`.
+pub const LIST_DEFAULT_LIMIT: u32 = 50;
+pub const LIST_MAX_LIMIT: u32 = 1000;
+
+fn list_query(query: &[u8]) -> Option<ListQuery> {
+    fn number(v: Option<&[u8]>, default: u32, max: u32) -> Option<u32> {
+        match v {
+            None => Some(default),
+            Some(v) => std::str::from_utf8(v)
+                .ok()?
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= max),
+        }
+    }
+    let offset = number(query_param(query, b"offset"), 0, u32::MAX)?;
+    let limit = number(
+        query_param(query, b"limit"),
+        LIST_DEFAULT_LIMIT,
+        LIST_MAX_LIMIT,
+    )?;
+    (limit > 0).then_some(ListQuery { offset, limit })
 }
 
 /// `Allow` for the serving path.
@@ -94,6 +130,12 @@ pub fn route(method: Method, path: &[u8], query: &[u8]) -> Route {
 #[cold]
 fn route_slow(method: Method, path: &[u8], query: &[u8]) -> Route {
     if let Some(rest) = path.strip_prefix(MOCKS_PREFIX) {
+        if let Some(id) = rest.strip_suffix(b"/stats") {
+            return match method {
+                Method::Get | Method::Head => Route::Stats(target(id, query)),
+                _ => Route::MethodNotAllowed("GET, HEAD"),
+            };
+        }
         return match method {
             Method::Get => Route::Get(target(rest, query)),
             Method::Delete => Route::Delete(target(rest, query)),
@@ -103,7 +145,8 @@ fn route_slow(method: Method, path: &[u8], query: &[u8]) -> Route {
     match path {
         b"/v1/mocks" => match method {
             Method::Post => Route::Create,
-            _ => Route::MethodNotAllowed("POST"),
+            Method::Get | Method::Head => Route::List(list_query(query)),
+            _ => Route::MethodNotAllowed("GET, HEAD, POST"),
         },
         b"/v1/status" => get_only(method, Route::Status),
         b"/metrics" => get_only(method, Route::Metrics),
@@ -198,7 +241,33 @@ mod tests {
         assert_eq!(route(Method::Post, b"/v1/mocks", b""), Route::Create);
         assert_eq!(
             route(Method::Get, b"/v1/mocks", b""),
-            Route::MethodNotAllowed("POST")
+            Route::List(Some(ListQuery {
+                offset: 0,
+                limit: LIST_DEFAULT_LIMIT
+            }))
+        );
+        assert_eq!(
+            route(Method::Get, b"/v1/mocks", b"limit=1000&offset=7"),
+            Route::List(Some(ListQuery {
+                offset: 7,
+                limit: 1000
+            }))
+        );
+        for bad in [&b"limit=0"[..], b"limit=1001", b"limit=x", b"offset=-1"] {
+            assert_eq!(route(Method::Get, b"/v1/mocks", bad), Route::List(None));
+        }
+        assert_eq!(
+            route(Method::Put, b"/v1/mocks", b""),
+            Route::MethodNotAllowed("GET, HEAD, POST")
+        );
+        let stats = format!("/v1/mocks/{text}/stats");
+        assert_eq!(
+            route(Method::Get, stats.as_bytes(), b""),
+            Route::Stats(Target::Id(id))
+        );
+        assert_eq!(
+            route(Method::Post, stats.as_bytes(), b""),
+            Route::MethodNotAllowed("GET, HEAD")
         );
         assert_eq!(
             route(Method::Get, path.as_bytes(), b""),

@@ -96,6 +96,7 @@ impl Timers {
             self.wheel
                 .borrow_mut()
                 .poll(now, |_, waker| wakers.push(waker));
+            (self.on_pending)(self.wheel.borrow().len());
             for waker in wakers.drain(..) {
                 waker.wake();
             }
@@ -214,7 +215,11 @@ mod tests {
             }
             assert_eq!(*order.borrow(), [3, 1, 2, 0]);
             assert_eq!(timers.pending(), 0);
-            assert_eq!(gauge.get(), 0, "the gauge follows entries removed on completion");
+            assert_eq!(
+                gauge.get(),
+                0,
+                "the gauge follows entries removed on completion"
+            );
         });
     }
 

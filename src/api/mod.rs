@@ -14,6 +14,7 @@
 pub mod error;
 pub mod fields;
 pub mod model;
+pub mod openapi;
 pub mod render;
 pub mod validate;
 

@@ -7,15 +7,18 @@
 
 pub mod cache;
 pub mod id;
+pub mod rates;
 pub mod store;
 pub mod table;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::api::model::MockView;
 use crate::api::render::Rendered;
 use crate::api::validate::MockSpec;
 use id::MockId;
+use rates::RateRing;
 
 /// Who owns a mock: a fingerprint of the API key that created it. Stable across restarts and key
 /// list reorderings; never the key itself, so a dump of mocks leaks no credential.
@@ -65,6 +68,12 @@ pub struct Mock {
     removed: AtomicBool,
     /// The expiry timer's key (`wheel::Key::to_u64`), for removal on delete.
     pub(crate) expiry_key: AtomicU64,
+    /// Creation order, for listing newest first.
+    pub seq: u64,
+    /// The hit total the rate sampler last saw (lets it skip unchanged mocks without a lock).
+    pub(crate) sampled_total: AtomicU64,
+    /// Per-second hit history; allocated on the first sampled hit.
+    pub(crate) rates: Mutex<Option<Box<RateRing>>>,
 }
 
 impl Mock {
@@ -103,6 +112,9 @@ impl Mock {
             hits: (0..stripes).map(|_| Stripe::default()).collect(),
             removed: AtomicBool::new(false),
             expiry_key: AtomicU64::new(u64::MAX),
+            seq: 0,
+            sampled_total: AtomicU64::new(0),
+            rates: Mutex::new(None),
         }
     }
 
@@ -161,6 +173,33 @@ impl Mock {
             + self.content_type.len()
             + self.hits.len() * std::mem::size_of::<Stripe>()
             + 96
+    }
+
+    /// Records the hit total at unix second `sec` in the per-second history (sampler only).
+    pub(crate) fn sample_rate(&self, sec: u64) {
+        let total = self.hit_count();
+        if total == self.sampled_total.load(Ordering::Relaxed) {
+            return;
+        }
+        self.sampled_total.store(total, Ordering::Relaxed);
+        let mut rates = self
+            .rates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rates.get_or_insert_with(Box::default).sample(sec, total);
+    }
+
+    /// Hits per second over the last minute ending at `now_sec` (oldest first), and the first and
+    /// last second with hits (unix ms).
+    pub fn rates(&self, now_sec: u64) -> (Vec<u64>, Option<u64>, Option<u64>) {
+        let rates = self
+            .rates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match rates.as_deref() {
+            Some(r) => (r.per_second(now_sec), r.first_hit_ms, r.last_hit_ms),
+            None => (vec![0; rates::WINDOW_SECS], None, None),
+        }
     }
 
     /// The API's view of this mock.

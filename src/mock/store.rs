@@ -9,6 +9,7 @@
 //! A mock past `expires_at` stops serving at once (the serving path checks the deadline itself);
 //! the reaper reclaims its memory within a second.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -55,6 +56,18 @@ pub struct Store {
     expired: AtomicU64,
     reaper_stop: Mutex<bool>,
     reaper_wake: Condvar,
+    /// Creation counter: orders mocks for listing.
+    seq: AtomicU64,
+    /// Each owner's live mocks by creation order, so listing one key's mocks never scans the
+    /// table. Control path only.
+    owners: Mutex<HashMap<Owner, BTreeMap<u64, MockId>>>,
+}
+
+/// One page of an owner's mocks, newest first.
+pub struct Page {
+    /// The owner's live mocks in all.
+    pub total: usize,
+    pub mocks: Vec<Arc<Mock>>,
 }
 
 impl Store {
@@ -71,6 +84,8 @@ impl Store {
             expired: AtomicU64::new(0),
             reaper_stop: Mutex::new(false),
             reaper_wake: Condvar::new(),
+            seq: AtomicU64::new(0),
+            owners: Mutex::new(HashMap::new()),
         }
     }
 
@@ -86,14 +101,9 @@ impl Store {
     pub fn create(&self, owner: Owner, spec: MockSpec) -> Result<Arc<Mock>, CreateError> {
         let id = MockId::random().map_err(|RandomUnavailable| CreateError::Random)?;
         let rendered = render_response(&spec, &id.to_text());
-        let mock = Arc::new(Mock::new(
-            id,
-            owner,
-            spec,
-            rendered,
-            self.clock.now_ms(),
-            self.stripes,
-        ));
+        let mut mock = Mock::new(id, owner, spec, rendered, self.clock.now_ms(), self.stripes);
+        mock.seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mock = Arc::new(mock);
         // Schedule expiry before the mock becomes visible, so a delete always finds its timer.
         let key = match lock(&self.expiry).insert(mock.expires_at_ms, id) {
             Ok(key) => key,
@@ -105,6 +115,10 @@ impl Store {
             lock(&self.expiry).remove(key);
             return Err(CreateError::Full(full));
         }
+        lock(&self.owners)
+            .entry(owner)
+            .or_default()
+            .insert(mock.seq, id);
         self.created.fetch_add(1, Ordering::Relaxed);
         Ok(mock)
     }
@@ -124,6 +138,7 @@ impl Store {
             .table
             .remove_if(id, |m| m.owner == owner && m.is_live(now))?;
         mock.mark_removed();
+        self.unindex(&mock);
         let key = mock.expiry_key.load(Ordering::Acquire);
         if key != u64::MAX {
             lock(&self.expiry).remove(Key::from_u64(key));
@@ -149,11 +164,56 @@ impl Store {
         for id in due {
             if let Some(mock) = self.table.remove_if(id, |m| m.expires_at_ms <= now) {
                 mock.mark_removed();
+                self.unindex(&mock);
                 purged += 1;
             }
         }
         self.expired.fetch_add(purged as u64, Ordering::Relaxed);
         purged
+    }
+
+    fn unindex(&self, mock: &Mock) {
+        let mut owners = lock(&self.owners);
+        if let Some(mine) = owners.get_mut(&mock.owner) {
+            mine.remove(&mock.seq);
+            if mine.is_empty() {
+                owners.remove(&mock.owner);
+            }
+        }
+    }
+
+    /// A page of `owner`'s live mocks, newest first: `limit` of them after skipping `offset`.
+    pub fn list_owned(&self, owner: Owner, offset: usize, limit: usize) -> Page {
+        let (total, ids): (usize, Vec<MockId>) = {
+            let owners = lock(&self.owners);
+            match owners.get(&owner) {
+                Some(mine) => (
+                    mine.len(),
+                    mine.values()
+                        .rev()
+                        .skip(offset)
+                        .take(limit)
+                        .copied()
+                        .collect(),
+                ),
+                None => (0, Vec::new()),
+            }
+        };
+        let now = self.clock.now_ms();
+        let mocks = ids
+            .into_iter()
+            .filter_map(|id| self.table.get(id).filter(|m| m.is_live(now)))
+            .collect();
+        Page { total, mocks }
+    }
+
+    /// Samples every mock's hit total into its per-second history (once a second, off the hot
+    /// path); work per mock is one read of its counter unless it was hit.
+    pub fn sample_rates(&self) {
+        // Runs just after a second boundary: what moved since the last sample was hit in the
+        // second that just ended.
+        let sec = (self.clock.now_ms() / 1000).saturating_sub(1);
+        self.table.for_each(|mock| mock.sample_rate(sec));
     }
 
     /// Store-wide totals.
@@ -168,14 +228,16 @@ impl Store {
     }
 
     /// Runs the reaper on this thread until [`Store::stop_reaper`]: sleeps until the next expiry
-    /// (at most a second), then purges what is due.
+    /// or second boundary, purges what is due, and samples hit rates once a second.
     pub fn run_reaper(&self) {
         loop {
             let now = self.clock.now_ms();
             let next = lock(&self.expiry).next_deadline();
+            // Wake at the next expiry or the next second boundary (for rate sampling).
+            let to_second = 1000 - now % 1000;
             let wait_ms = next
                 .map_or(REAPER_MAX_SLEEP_MS, |d| d.saturating_sub(now))
-                .clamp(1, REAPER_MAX_SLEEP_MS);
+                .clamp(1, to_second.min(REAPER_MAX_SLEEP_MS));
             let stop = lock(&self.reaper_stop);
             if *stop {
                 return;
@@ -189,6 +251,9 @@ impl Store {
             }
             drop(stop);
             self.purge_expired();
+            if self.clock.now_ms() / 1000 != now / 1000 {
+                self.sample_rates();
+            }
         }
     }
 

@@ -123,6 +123,17 @@ impl MockTable {
         Some(mock)
     }
 
+    /// Calls `f` on every stored mock, one shard at a time.
+    ///
+    /// **Locking behaviour:** holds each shard's read lock while visiting that shard.
+    pub fn for_each(&self, mut f: impl FnMut(&Arc<Mock>)) {
+        for shard in self.shards.iter() {
+            for mock in read(&shard.0).values() {
+                f(mock);
+            }
+        }
+    }
+
     /// Live mocks stored.
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Acquire)
