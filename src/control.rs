@@ -51,6 +51,9 @@ impl<'a> Reply<'a> {
 
 const JSON: &str = "application/json";
 
+/// The dashboard: one self-contained page (inline CSS and JS, no external fetches).
+const UI_PAGE: &str = include_str!("ui/index.html");
+
 /// Writes a `{"detail": ...}` error response.
 pub fn error(reply: &mut Reply<'_>, status: u16, detail: &str, headers: &[(&str, &str)]) {
     let body = ApiError::new(status, detail).to_json();
@@ -93,6 +96,7 @@ pub fn metrics_route(route: Route) -> ControlRoute {
         Route::Root => ControlRoute::Root,
         Route::OpenApi => ControlRoute::OpenApi,
         Route::Metrics => ControlRoute::Metrics,
+        Route::Ui => ControlRoute::Ui,
         Route::List(_) => ControlRoute::List,
         Route::Stats(_) => ControlRoute::Stats,
         Route::Serve { .. } | Route::NotFound | Route::MethodNotAllowed(_) => ControlRoute::Other,
@@ -237,6 +241,26 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 }
                 None => error(reply, 404, "mock not found", &[]),
             }
+        }
+        Route::Ui => {
+            reply.status = 200;
+            let simple = Simple {
+                status: 200,
+                reason: "OK",
+                content_type: "text/html; charset=utf-8",
+                body: UI_PAGE.as_bytes(),
+                headers: &[
+                    // Everything the page needs is inline; it may talk only to this server.
+                    (
+                        "Content-Security-Policy",
+                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                         connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                    ),
+                    ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "no-referrer"),
+                ],
+            };
+            write_simple(reply.out, &simple, reply.date_line, reply.close, reply.head_only);
         }
         Route::Metrics if shared.metrics_require_key && owner.is_none() => {
             unauthorized(reply, auth)

@@ -34,10 +34,12 @@ pub enum ControlRoute {
     Metrics,
     List,
     Stats,
+    Ui,
     Other,
 }
-const ROUTES: [&str; 10] = [
-    "create", "get", "delete", "status", "root", "openapi", "metrics", "list", "stats", "other",
+const ROUTES: [&str; 11] = [
+    "create", "get", "delete", "status", "root", "openapi", "metrics", "list", "stats", "ui",
+    "other",
 ];
 
 /// Statuses the control API and the protocol layer produce; anything else counts as "other".

@@ -69,6 +69,8 @@ pub enum Route {
     OpenApi,
     /// `GET /metrics` (Prometheus text format)
     Metrics,
+    /// `GET /ui`: the dashboard page
+    Ui,
     /// No such path.
     NotFound,
     /// The path exists, the method does not; the value is the `Allow` header's value.
@@ -150,6 +152,7 @@ fn route_slow(method: Method, path: &[u8], query: &[u8]) -> Route {
         },
         b"/v1/status" => get_only(method, Route::Status),
         b"/metrics" => get_only(method, Route::Metrics),
+        b"/ui" | b"/ui/" => get_only(method, Route::Ui),
         b"/v1" | b"/v1/" => get_only(method, Route::Root),
         b"/v1/openapi.json" => get_only(method, Route::OpenApi),
         _ => Route::NotFound,
