@@ -28,7 +28,8 @@ use super::render::reason_phrase;
 use crate::config::Limits;
 use crate::http::error::ParseError;
 use crate::mock::id::ENCODED_LEN;
-use crate::router::SERVE_ALLOW;
+use crate::mock::rates::WINDOW_SECS;
+use crate::router::{LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, SERVE_ALLOW};
 
 /// The OpenAPI version the document is written in.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -265,6 +266,40 @@ fn schemas() -> Value {
             "properties": {
                 "message": { "const": "Mock deleted" },
                 "mock_id": id,
+            },
+            "additionalProperties": false,
+        },
+        "MockList": {
+            "type": "object",
+            "description": "One page of the caller's live mocks, newest first.",
+            "required": ["mocks", "total", "offset", "limit"],
+            "properties": {
+                "mocks": { "type": "array", "items": r("schemas", "Mock"), "maxItems": LIST_MAX_LIMIT },
+                "total": { "type": "integer", "minimum": 0, "description": "The caller's live mocks in all." },
+                "offset": { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                "limit": { "type": "integer", "minimum": 1, "maximum": LIST_MAX_LIMIT },
+            },
+            "additionalProperties": false,
+        },
+        "MockStats": {
+            "type": "object",
+            "description": "A mock's hits per second over the last minute.",
+            "required": ["mock_id", "hit_count", "window_seconds", "hits_per_second",
+                         "first_hit_at", "last_hit_at", "as_of"],
+            "properties": {
+                "mock_id": id,
+                "hit_count": { "type": "integer", "minimum": 0, "description": "Requests answered by the mock so far." },
+                "window_seconds": { "const": WINDOW_SECS },
+                "hits_per_second": {
+                    "type": "array",
+                    "items": { "type": "integer", "minimum": 0 },
+                    "minItems": WINDOW_SECS,
+                    "maxItems": WINDOW_SECS,
+                    "description": "Hits in each of the last complete seconds, oldest first; the last entry is the second before as_of.",
+                },
+                "first_hit_at": { "type": ["string", "null"], "format": "date-time", "description": "The first second with hits (second resolution), null if never hit." },
+                "last_hit_at": { "type": ["string", "null"], "format": "date-time", "description": "The last second with hits (second resolution), null if never hit." },
+                "as_of": { "type": "string", "format": "date-time", "description": "The current second; the window ends just before it." },
             },
             "additionalProperties": false,
         },
@@ -566,6 +601,10 @@ fn mock_links(from: &str) -> Value {
         );
     }
     links.insert(
+        "GetMockStats".into(),
+        link("getMockStats", from, "Read the mock's hit rates."),
+    );
+    links.insert(
         "DeleteMock".into(),
         link("deleteMock", from, "Delete the mock."),
     );
@@ -639,6 +678,100 @@ fn delete_op() -> Value {
         "security": control_security(),
         "parameters": [mock_id_param()],
         "responses": responses_with(vec![(200, ok)], &[401, 404]),
+    })
+}
+
+fn list_op(operation_id: &str, method: &str) -> Value {
+    let description = if method == "HEAD" {
+        "200 OK: the GET response's headers, no body."
+    } else {
+        "200 OK: one page of the caller's mocks."
+    };
+    let ok = json_ok(
+        description,
+        "MockList",
+        json!({ "mocks": [mock_example()["mock"]], "total": 1, "offset": 0, "limit": LIST_DEFAULT_LIMIT }),
+    );
+    let unprocessable = error_response(
+        422,
+        "offset or limit is not an integer in range.",
+        &format!(
+            "limit: must be an integer from 1 to {LIST_MAX_LIMIT}; offset: a non-negative integer"
+        ),
+        json!({}),
+    );
+    json!({
+        "operationId": operation_id,
+        "tags": ["mocks"],
+        "summary": "List the caller's mocks",
+        "description": "The live mocks of the caller's API key, newest first, a page at a time.",
+        "security": control_security(),
+        "parameters": [
+            {
+                "name": "offset", "in": "query", "required": false,
+                "description": "Mocks to skip.",
+                "schema": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "default": 0 },
+            },
+            {
+                "name": "limit", "in": "query", "required": false,
+                "description": "Page size.",
+                "schema": { "type": "integer", "minimum": 1, "maximum": LIST_MAX_LIMIT, "default": LIST_DEFAULT_LIMIT },
+            },
+        ],
+        "responses": responses_with(vec![(200, ok), (422, unprocessable)], &[401]),
+    })
+}
+
+fn stats_op(operation_id: &str, method: &str) -> Value {
+    let description = if method == "HEAD" {
+        "200 OK: the GET response's headers, no body."
+    } else {
+        "200 OK: the mock's hit rates."
+    };
+    let mut per_second = vec![0; WINDOW_SECS];
+    per_second[WINDOW_SECS - 1] = 3;
+    let ok = json_ok(
+        description,
+        "MockStats",
+        json!({
+            "mock_id": EXAMPLE_ID, "hit_count": 3, "window_seconds": WINDOW_SECS,
+            "hits_per_second": per_second,
+            "first_hit_at": "2026-12-04T21:26:01.000Z", "last_hit_at": "2026-12-04T21:26:01.000Z",
+            "as_of": "2026-12-04T21:26:02.000Z",
+        }),
+    );
+    json!({
+        "operationId": operation_id,
+        "tags": ["mocks"],
+        "summary": "A mock's hit rates over the last minute",
+        "description": "Sampled once a second, so a hit shows up within a second or two.",
+        "security": control_security(),
+        "parameters": [mock_id_param()],
+        "responses": responses_with(vec![(200, ok)], &[401, 404]),
+    })
+}
+
+fn ui_op(operation_id: &str, method: &str) -> Value {
+    let description = if method == "HEAD" {
+        "200 OK: the GET response's headers, no body."
+    } else {
+        "200 OK: the page. Everything it needs is inline; a strict Content-Security-Policy lets \
+         it talk only to this server."
+    };
+    json!({
+        "operationId": operation_id,
+        "tags": ["service"],
+        "summary": "Dashboard page",
+        "description": "A page that uses the control API with a key the user types in.",
+        "security": [],
+        "responses": responses_with(vec![(200, json!({
+            "description": description,
+            "headers": { "Content-Security-Policy": header(
+                "Only inline script and style; connections only to this server.",
+                json!({ "type": "string" }),
+            ) },
+            "content": { "text/html": { "schema": { "type": "string" } } },
+        }))], &[]),
     })
 }
 
@@ -748,8 +881,18 @@ fn paths() -> Value {
         serve.insert(m.to_ascii_lowercase(), serve_op(m));
     }
     json!({
-        "/v1/mocks": { "post": create_op() },
+        "/v1/mocks": {
+            "post": create_op(),
+            "get": list_op("listMocks", "GET"),
+            "head": list_op("headListMocks", "HEAD"),
+        },
         "/v1/mocks/{mock_id}": { "get": get_op(), "delete": delete_op() },
+        "/v1/mocks/{mock_id}/stats": {
+            "get": stats_op("getMockStats", "GET"),
+            "head": stats_op("headMockStats", "HEAD"),
+        },
+        "/ui": { "get": ui_op("getUi", "GET"), "head": ui_op("headUi", "HEAD") },
+        "/ui/": { "get": ui_op("getUiSlash", "GET"), "head": ui_op("headUiSlash", "HEAD") },
         "/v1/mock/{mock_id}": serve,
         "/v1/status": info_path("Status", "Service status", "Status", json!({
             "status": "ok", "service": "mockd", "version": version,
@@ -984,7 +1127,7 @@ mod tests {
             assert!(ids.contains(l["operationId"].as_str().unwrap()), "{l}");
             assert_eq!(l["parameters"]["mock_id"], "$response.body#/mock/mock_id");
         }
-        assert_eq!(links.len(), serve_methods().len() + 2);
+        assert_eq!(links.len(), serve_methods().len() + 3);
     }
 
     #[test]
