@@ -12,11 +12,13 @@ const K1: &str = "k1";
 const K2: &str = "k2";
 
 fn start(f: impl FnOnce(&mut mockd::Config)) -> mockd::Server {
-    let mut config = mockd::Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.api_keys = vec![K1.into(), K2.into()];
-    config.workers = 2;
-    config.clock = mockd::Clock::manual();
+    let mut config = mockd::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        api_keys: vec![K1.into(), K2.into()],
+        workers: 2,
+        clock: mockd::Clock::manual(),
+        ..mockd::Config::default()
+    };
     f(&mut config);
     mockd::Server::start(config).expect("server starts")
 }
