@@ -82,6 +82,9 @@ pub struct Config {
     pub clock: Clock,
     /// Whether `GET /metrics` needs an API key (it carries no ids, so public by default).
     pub metrics_require_key: bool,
+    /// Milliseconds one TTL second lasts. 1000 unless the soak test shortens lifetimes with
+    /// `--test-only-ttl-unit-ms`; never change it in production.
+    pub ttl_unit_ms: u64,
 }
 
 impl Default for Config {
@@ -93,6 +96,7 @@ impl Default for Config {
             limits: Limits::default(),
             clock: Clock::system(),
             metrics_require_key: false,
+            ttl_unit_ms: 1000,
         }
     }
 }
@@ -323,6 +327,16 @@ const FLAGS: &[Flag] = &[
                 "0" | "false" | "no" => false,
                 _ => return Err(format!("expected true or false: {v:?}")),
             };
+            Ok(())
+        },
+    },
+    Flag {
+        name: "--test-only-ttl-unit-ms",
+        env: "MOCKD_TEST_ONLY_TTL_UNIT_MS",
+        value: "MS",
+        help: "TESTING ONLY: how long one ttl_seconds unit lasts, so soak tests see mocks expire quickly [default: 1000]",
+        set: |c, v| {
+            c.ttl_unit_ms = positive(v)?;
             Ok(())
         },
     },

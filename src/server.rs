@@ -183,12 +183,20 @@ impl Server {
             listeners.push(bind(addr)?);
         }
         let l = &config.limits;
-        let store = Arc::new(Store::new(
+        let mut store = Store::new(
             config.clock.clone(),
             workers,
             l.max_mocks,
             l.max_store_bytes,
-        ));
+        );
+        if config.ttl_unit_ms != 1000 {
+            eprintln!(
+                "mockd: WARNING: --test-only-ttl-unit-ms {}: mock lifetimes are not real seconds",
+                config.ttl_unit_ms
+            );
+            store.set_ttl_unit_ms(config.ttl_unit_ms);
+        }
+        let store = Arc::new(store);
         let shared = Arc::new(Shared {
             store,
             keys: Keys::new(&config.api_keys),

@@ -51,6 +51,9 @@ pub struct Store {
     expiry: Mutex<Wheel<MockId>>,
     clock: Clock,
     stripes: usize,
+    /// Milliseconds one `ttl_seconds` unit lasts: 1000, except under the soak test's
+    /// `--test-only-ttl-unit-ms`.
+    ttl_unit_ms: u64,
     created: AtomicU64,
     deleted: AtomicU64,
     expired: AtomicU64,
@@ -79,6 +82,7 @@ impl Store {
             expiry: Mutex::new(Wheel::new(now)),
             clock,
             stripes: workers,
+            ttl_unit_ms: 1000,
             created: AtomicU64::new(0),
             deleted: AtomicU64::new(0),
             expired: AtomicU64::new(0),
@@ -87,6 +91,12 @@ impl Store {
             seq: AtomicU64::new(0),
             owners: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Makes one TTL second last `ms` milliseconds (soak tests only: lets mocks expire quickly
+    /// through the real clock).
+    pub fn set_ttl_unit_ms(&mut self, ms: u64) {
+        self.ttl_unit_ms = ms.max(1);
     }
 
     /// The store's clock.
@@ -101,7 +111,9 @@ impl Store {
     pub fn create(&self, owner: Owner, spec: MockSpec) -> Result<Arc<Mock>, CreateError> {
         let id = MockId::random().map_err(|RandomUnavailable| CreateError::Random)?;
         let rendered = render_response(&spec, &id.to_text());
+        let ttl_ms = u64::from(spec.ttl_seconds) * self.ttl_unit_ms;
         let mut mock = Mock::new(id, owner, spec, rendered, self.clock.now_ms(), self.stripes);
+        mock.expires_at_ms = mock.created_at_ms + ttl_ms;
         mock.seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mock = Arc::new(mock);
         // Schedule expiry before the mock becomes visible, so a delete always finds its timer.
