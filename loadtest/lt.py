@@ -2,6 +2,7 @@
 """Small HTTP helpers for loadtest/run.sh (standard library only, 127.0.0.1 only).
 
   lt.py free-port
+  lt.py probe PORT PATH                         -> prints the status and the body of one GET
   lt.py create-one PORT KEY DELAY_MS            -> prints the new mock's id
   lt.py create PORT KEY COUNT OUTFILE           -> creates COUNT mocks, writes their ids
   lt.py hits-rate PORT KEY ID START STOP PERIOD -> server-counted hits/s in a steady window
@@ -71,6 +72,11 @@ def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         print(s.getsockname()[1])
+
+
+def probe(port, path):
+    status, body = request(port, "GET", path)
+    print(status, body.decode(errors="replace"))
 
 
 def create_one(port, key, delay_ms):
@@ -180,6 +186,8 @@ def main(argv):
     cmd, a = argv[1], argv[2:]
     if cmd == "free-port":
         free_port()
+    elif cmd == "probe" and len(a) == 2:
+        probe(int(a[0]), a[1])
     elif cmd == "create-one" and len(a) == 3:
         create_one(int(a[0]), a[1], int(a[2]))
     elif cmd == "create" and len(a) == 4:

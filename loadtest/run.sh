@@ -425,6 +425,16 @@ failed_row() { row "$1" "$2" "$3" FAILED "" "" "" "" "" "" "" "" "${4:-}"; }
 S1_RPS=""
 V_NOTE=""
 
+# the benchmark response must be the same from both servers: 202 and {"accepted": true}
+check_response() { # PATH
+    local got
+    got=$(python3 "$HERE/lt.py" probe "$SERVER_PORT" "$1" 2>&1)
+    if [ "$got" != '202 {"accepted": true}' ]; then
+        fail "GET $1 answered: ${got:0:200}"
+        return 1
+    fi
+}
+
 # mockd and nginx, each started with WORKERS on SERVER_CPUS, wrk on CLIENT_CPUS with WRKARGS,
 # one mock at PATH; prints both rows with the ratios.
 versus() { # NUM NAME WORKERS SERVER_CPUS CLIENT_CPUS LUA "WRK ARGS" [script args...]
@@ -434,22 +444,24 @@ versus() { # NUM NAME WORKERS SERVER_CPUS CLIENT_CPUS LUA "WRK ARGS" [script arg
     # shellcheck disable=SC2206 # the wrk flags are words on purpose
     local wa=($wargs)
     if start_mockd "$workers" "$scpus"; then
-        if id=$(python3 "$HERE/lt.py" create-one "$SERVER_PORT" "$KEY" 0); then
+        if ! id=$(python3 "$HERE/lt.py" create-one "$SERVER_PORT" "$KEY" 0); then
+            fail "creating the mock for scenario $num"
+        elif check_response "/v1/mock/$id"; then
             sargs=()
             [ $# -gt 0 ] && sargs=(-- "$@" "/v1/mock/$id")
             if bench "$ccpus" "$lua" "${wa[@]}" "http://127.0.0.1:$SERVER_PORT/v1/mock/$id" "${sargs[@]}"; then
                 m_cells=$(cells) m_rps=$W_RPS m_cpu=$W_CPU
             fi
-        else
-            fail "creating the mock for scenario $num"
         fi
         stop_server
     fi
     if start_nginx "$workers" "$scpus"; then
-        sargs=()
-        [ $# -gt 0 ] && sargs=(-- "$@" "/v1/mock/ref")
-        if bench "$ccpus" "$lua" "${wa[@]}" "http://127.0.0.1:$SERVER_PORT/v1/mock/ref" "${sargs[@]}"; then
-            n_cells=$(cells) n_rps=$W_RPS n_cpu=$W_CPU
+        if check_response /v1/mock/ref; then
+            sargs=()
+            [ $# -gt 0 ] && sargs=(-- "$@" "/v1/mock/ref")
+            if bench "$ccpus" "$lua" "${wa[@]}" "http://127.0.0.1:$SERVER_PORT/v1/mock/ref" "${sargs[@]}"; then
+                n_cells=$(cells) n_rps=$W_RPS n_cpu=$W_CPU
+            fi
         fi
         stop_server
     fi
