@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mockd::api::{ApiError, CreateLimits, Rendered, parse_create, reason_phrase, render_response};
 use mockd::http::date::DateCache;
-use mockd::http::encode::{Simple, write_mock, write_simple};
+use mockd::http::encode::{Connection, Simple, write_mock, write_simple};
 use mockd::mock::id::MockId;
 
 /// 2026-01-01T00:00:00.250Z: a fixed instant, a quarter of a second into its second.
@@ -38,7 +38,7 @@ fn bench_write_mock(c: &mut Criterion) {
     let mut out = Vec::with_capacity(8 * 1024);
     for (name, r) in [("202_body_18B", &small), ("200_body_4KiB", &large)] {
         out.clear();
-        write_mock(&mut out, &r.head, &r.body, date.line(), false);
+        write_mock(&mut out, &r.head, &r.body, date.line(), Connection::Default);
         group.throughput(Throughput::Bytes(out.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| {
@@ -48,7 +48,7 @@ fn bench_write_mock(c: &mut Criterion) {
                     black_box(&r.head),
                     black_box(&r.body),
                     black_box(date.line()),
-                    black_box(false),
+                    black_box(Connection::Default),
                 );
                 black_box(out.len())
             })
@@ -68,7 +68,13 @@ fn bench_write_simple(c: &mut Criterion) {
         headers: &[],
     };
     let mut out = Vec::with_capacity(1024);
-    write_simple(&mut out, &not_found, date.line(), false, false);
+    write_simple(
+        &mut out,
+        &not_found,
+        date.line(),
+        Connection::Default,
+        false,
+    );
     assert!(out.starts_with(b"HTTP/1.1 404 Not Found\r\n"));
 
     let mut group = c.benchmark_group("write_simple");
@@ -80,7 +86,7 @@ fn bench_write_simple(c: &mut Criterion) {
                 &mut out,
                 black_box(&not_found),
                 black_box(date.line()),
-                black_box(false),
+                black_box(Connection::Default),
                 black_box(false),
             );
             black_box(out.len())

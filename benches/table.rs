@@ -1,6 +1,6 @@
 //! Cost of finding a mock and counting its hits, from one thread and from every core at once.
 //!
-//! - `lookup`: `Store::lookup` (shard read lock + `Arc` clone) against `LocalCache::lookup` (a
+//! - `lookup`: `Store::lookup` (shard read lock + `Arc` clone) against `LocalCache::with_live` (a
 //!   worker's private direct-mapped cache in front of the store), for one hot mock and for
 //!   lookups spread uniformly over 100k mocks.
 //! - `hits`: one shared `AtomicU64` against the per-worker, cache-line-padded stripes of
@@ -124,7 +124,9 @@ fn bench_lookup(c: &mut Criterion) {
                 run_threads(threads, iters, |_, iters| {
                     let mut cache = LocalCache::default();
                     for _ in 0..iters {
-                        black_box(cache.lookup(&store, black_box(hot), now_ms));
+                        black_box(
+                            cache.with_live(&store, black_box(hot), now_ms, |m| m.status_code),
+                        );
                     }
                 })
             })
@@ -135,7 +137,12 @@ fn bench_lookup(c: &mut Criterion) {
                     let mut cache = LocalCache::default();
                     let start = t * (SEQUENCE / threads);
                     for i in start..start + iters as usize {
-                        black_box(cache.lookup(&store, uniform[i & (SEQUENCE - 1)], now_ms));
+                        black_box(cache.with_live(
+                            &store,
+                            uniform[i & (SEQUENCE - 1)],
+                            now_ms,
+                            |m| m.status_code,
+                        ));
                     }
                 })
             })

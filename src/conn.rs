@@ -26,7 +26,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::control::{self, Auth, Reply};
 use crate::http::body::BodyDecoder;
-use crate::http::encode::{CONTINUE, write_mock};
+use crate::http::encode::{CONTINUE, Connection, write_mock};
 use crate::http::error::ParseError;
 use crate::http::parse::{Framing, HeadLimits, RequestHead, find_head_end, parse_head};
 use crate::router::{Method, Route, Target};
@@ -50,17 +50,16 @@ const KEEP_BUFFER_BYTES: usize = 64 * 1024;
 enum End {
     /// The client closed or the socket failed.
     Gone,
-    /// The server decided to close after its last response.
+    /// The server decided to close: after its last response, on the idle timeout, or because
+    /// shutdown found the connection idle.
     Close,
-    /// Nothing arrived within the idle timeout, or shutdown found the connection idle.
-    Idle,
 }
 
 /// A request whose body is still arriving.
 struct Pending {
     method: Method,
     route: Route,
-    keep_alive: bool,
+    conn: Connection,
     auth: Auth,
     decoder: BodyDecoder,
     /// The collected body, for routes that read it.
@@ -169,7 +168,11 @@ where
                 Err(ParseError::Timeout)
                     if self.pending.is_none() && self.head_started.is_none() =>
                 {
-                    return End::Idle;
+                    // Idle timeout or shutdown: close our side, then drain what the client may
+                    // already have sent, so the kernel does not reset the connection and destroy
+                    // responses it has not delivered yet.
+                    let _ = self.io.shutdown().await;
+                    return End::Close;
                 }
                 Err(e) => {
                     if e == ParseError::Timeout {
@@ -227,22 +230,20 @@ where
                 }
                 if let Some(p) = self.pending.take() {
                     let body = p.body.unwrap_or_default();
-                    self.answer(
-                        &worker,
-                        p.method,
-                        p.route,
-                        p.keep_alive,
-                        p.auth,
-                        &body,
-                        now_ms,
-                    );
+                    self.answer(&worker, p.method, p.route, p.conn, p.auth, &body, now_ms);
                     answered += 1;
                 }
                 continue;
             }
             // RFC 9112 §2.2: ignore empty lines before a request line.
-            while self.rbuf.starts_with(b"\r\n") {
-                self.rbuf.advance(2);
+            if self.rbuf.starts_with(b"\r\n") {
+                while self.rbuf.starts_with(b"\r\n") {
+                    self.rbuf.advance(2);
+                }
+                // Scan offsets were relative to the bytes just dropped; and empty lines count
+                // against the header timeout, so a stream of them cannot hold a connection.
+                self.scanned = 0;
+                self.head_started.get_or_insert_with(Instant::now);
             }
             if self.rbuf.is_empty() {
                 self.scanned = 0;
@@ -266,18 +267,13 @@ where
             };
             let auth = self.authenticate(&worker, &head);
             self.rbuf.advance(head_len);
-            let keep_alive = head.keep_alive && !worker.draining.get();
+            let conn = Connection::for_response(
+                head.keep_alive && !worker.draining.get(),
+                head.version_minor == 0,
+            );
             let decoder = match head.framing {
                 Framing::None => {
-                    self.answer(
-                        &worker,
-                        head.method,
-                        head.route,
-                        keep_alive,
-                        auth,
-                        &[],
-                        now_ms,
-                    );
+                    self.answer(&worker, head.method, head.route, conn, auth, &[], now_ms);
                     answered += 1;
                     continue;
                 }
@@ -291,7 +287,7 @@ where
             self.pending = Some(Pending {
                 method: head.method,
                 route: head.route,
-                keep_alive,
+                conn,
                 auth,
                 decoder,
                 body: matches!(head.route, Route::Create).then(Vec::new),
@@ -350,7 +346,7 @@ where
         worker: &Worker,
         method: Method,
         route: Route,
-        keep_alive: bool,
+        conn: Connection,
         auth: Auth,
         body: &[u8],
         now_ms: u64,
@@ -360,40 +356,42 @@ where
         if let Route::Serve { target, head_only } = route {
             if let Target::Id(id) = target {
                 let mut cache = worker.cache.borrow_mut();
-                if let Some(mock) = cache.lookup(&worker.shared.store, id, now_ms) {
+                let served = cache.with_live(&worker.shared.store, id, now_ms, |mock| {
                     mock.record_hit(worker.index);
                     metrics.served(method, mock.status_code);
                     // A 1xx is interim in HTTP/1.1: the client still waits for a final response
                     // that will never come, so the connection closes right after it.
-                    let close = !keep_alive || mock.is_interim();
+                    let conn = if mock.is_interim() {
+                        Connection::Close
+                    } else {
+                        conn
+                    };
+                    // `now_ms` is rounded down, so one more millisecond keeps the response from
+                    // going out before the full delay has passed.
                     let due = (mock.delay_ms > 0)
-                        .then(|| worker.timers.now_ms() + u64::from(mock.delay_ms));
+                        .then(|| worker.timers.now_ms() + 1 + u64::from(mock.delay_ms));
                     let body = mock.body_for(head_only);
-                    write_mock(self.output(due), mock.head(), body, date.line(), close);
+                    write_mock(self.output(due), mock.head(), body, date.line(), conn);
                     self.commit_timed(due);
-                    self.close |= close;
+                    self.close |= conn.is_close();
+                });
+                if served.is_some() {
                     return;
                 }
             }
             metrics.served(method, 404);
             metrics.served_unknown();
-            let mut reply = Reply::new(self.output(None), date.line(), !keep_alive, head_only);
+            let mut reply = Reply::new(self.output(None), date.line(), conn, head_only);
             control::error(&mut reply, 404, "mock not found", &[]);
             self.commit_timed(None);
-            self.close |= !keep_alive;
+            self.close |= conn.is_close();
             return;
         }
-        let close = !keep_alive;
-        let mut reply = Reply::new(
-            self.output(None),
-            date.line(),
-            close,
-            method == Method::Head,
-        );
+        let mut reply = Reply::new(self.output(None), date.line(), conn, method == Method::Head);
         control::respond(worker, route, auth, body, &mut reply);
         metrics.control(control::metrics_route(route), reply.status);
         self.commit(None);
-        self.close |= close;
+        self.close |= conn.is_close();
     }
 
     /// [`Conn::commit`] for a serving response, which also counts in the serving-time histogram.
@@ -416,7 +414,7 @@ where
         worker.metrics().protocol_error(e);
         let date = worker.date.borrow();
         let (status, _, detail) = e.status();
-        let mut reply = Reply::new(self.output(None), date.line(), true, false);
+        let mut reply = Reply::new(self.output(None), date.line(), Connection::Close, false);
         control::error(&mut reply, status, detail, &[]);
         self.commit(None);
         self.close = true;

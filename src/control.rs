@@ -6,7 +6,7 @@ use crate::api::error::ApiError;
 use crate::api::model::{deleted_json, mock_envelope, mock_json};
 use crate::api::render::reason_phrase;
 use crate::api::validate::{CreateLimits, parse_create};
-use crate::http::encode::{Simple, write_simple};
+use crate::http::encode::{Connection, Simple, write_simple};
 use crate::metrics::ControlRoute;
 use crate::mock::Owner;
 use crate::mock::store::CreateError;
@@ -30,7 +30,7 @@ pub enum Auth {
 pub struct Reply<'a> {
     pub out: &'a mut Vec<u8>,
     pub date_line: &'a [u8],
-    pub close: bool,
+    pub conn: Connection,
     pub head_only: bool,
     /// The status written (set by the writers below; for metrics).
     pub status: u16,
@@ -38,11 +38,16 @@ pub struct Reply<'a> {
 
 impl<'a> Reply<'a> {
     /// A reply into `out`; `status` is filled in when the response is written.
-    pub fn new(out: &'a mut Vec<u8>, date_line: &'a [u8], close: bool, head_only: bool) -> Self {
+    pub fn new(
+        out: &'a mut Vec<u8>,
+        date_line: &'a [u8],
+        conn: Connection,
+        head_only: bool,
+    ) -> Self {
         Reply {
             out,
             date_line,
-            close,
+            conn,
             head_only,
             status: 0,
         }
@@ -73,7 +78,7 @@ fn write_json(reply: &mut Reply<'_>, status: u16, body: &[u8], headers: &[(&str,
         reply.out,
         &simple,
         reply.date_line,
-        reply.close,
+        reply.conn,
         reply.head_only,
     );
 }
@@ -260,7 +265,13 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                     ("Referrer-Policy", "no-referrer"),
                 ],
             };
-            write_simple(reply.out, &simple, reply.date_line, reply.close, reply.head_only);
+            write_simple(
+                reply.out,
+                &simple,
+                reply.date_line,
+                reply.conn,
+                reply.head_only,
+            );
         }
         Route::Metrics if shared.metrics_require_key && owner.is_none() => {
             unauthorized(reply, auth)
@@ -279,7 +290,7 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 reply.out,
                 &simple,
                 reply.date_line,
-                reply.close,
+                reply.conn,
                 reply.head_only,
             );
         }

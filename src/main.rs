@@ -25,6 +25,25 @@ fn main() -> ExitCode {
         Command::Run(config) => *config,
     };
     let workers = config.workers;
+    // Signal handlers go in before the server starts, so a SIGTERM sent the moment the
+    // "listening" line appears already means "shut down gracefully".
+    let signals = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mockd: cannot watch signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stop = match signals.block_on(async { Stop::install() }) {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("mockd: cannot watch signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let server = match mockd::Server::start(config) {
         Ok(s) => s,
         Err(e) => {
@@ -43,16 +62,7 @@ fn main() -> ExitCode {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    match signals {
-        Ok(rt) => rt.block_on(wait_for_signal()),
-        Err(e) => {
-            eprintln!("mockd: cannot watch signals: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
+    signals.block_on(stop.wait());
     println!("mockd: shutting down; letting in-flight responses finish");
     server.shutdown();
     server.join();
@@ -60,17 +70,25 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// SIGTERM and SIGINT, registered up front.
+struct Stop {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn install() -> std::io::Result<Stop> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Stop {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
     }
 }

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, Limits};
 use crate::http::date::DateCache;
+use crate::http::encode::{Connection, Simple, write_simple};
 use crate::metrics::WorkerMetrics;
 use crate::mock::Owner;
 use crate::mock::cache::LocalCache;
@@ -397,9 +398,19 @@ fn accept(worker: &Rc<Worker>, stream: TcpStream) {
 
 /// Refuses a connection over the cap with a short 503, then closes it.
 async fn shed(mut stream: TcpStream) {
-    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 42\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{\"detail\":\"too many connections; retry\"}\n";
+    let body = br#"{"detail":"too many connections; retry"}"#;
+    let busy = Simple {
+        status: 503,
+        reason: "Service Unavailable",
+        content_type: "application/json",
+        body,
+        headers: &[("Retry-After", "1")],
+    };
+    let mut out = Vec::with_capacity(256);
+    let date = DateCache::new(crate::clock::Clock::system().now_ms());
+    write_simple(&mut out, &busy, date.line(), Connection::Close, false);
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = stream.write_all(BUSY).await;
+        let _ = stream.write_all(&out).await;
         let _ = stream.shutdown().await;
     })
     .await;

@@ -42,7 +42,9 @@ pub fn render_response(spec: &MockSpec, mock_id: &str) -> Rendered {
         "mock ids are server-generated visible ASCII"
     );
     let status = spec.status_code;
-    let sends_body = !status_has_no_content(status);
+    // 205 Reset Content must not carry content, but unlike 204 it is framed as empty
+    // (RFC 9110 §15.3.6): `Content-Length: 0`.
+    let sends_body = !status_has_no_content(status) && status != 205;
     let reason = reason_phrase(status);
 
     let custom_len: usize = spec
@@ -72,6 +74,9 @@ pub fn render_response(spec: &MockSpec, mock_id: &str) -> Rendered {
         head.extend_from_slice(fmt_u64(&mut num, spec.body.len() as u64));
         head.extend_from_slice(b"\r\n");
         spec.body.clone()
+    } else if status == 205 {
+        head.extend_from_slice(b"Content-Length: 0\r\n");
+        Vec::new()
     } else {
         // 1xx and 204 must not carry Content-Length (RFC 9110 §8.6); 304 is left without one too.
         Vec::new()
@@ -329,7 +334,11 @@ mod tests {
             assert_eq!(lines[4], "X-Mock-Id: id");
             let no_content = status_has_no_content(code);
             assert_eq!(lines.len(), if no_content { 5 } else { 6 }, "{code}");
-            assert_eq!(r.sends_body, !no_content);
+            assert_eq!(r.sends_body, !no_content && code != 205, "{code}");
+            if code == 205 {
+                assert_eq!(lines[5], "Content-Length: 0");
+                assert!(r.body.is_empty());
+            }
         }
     }
 

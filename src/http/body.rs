@@ -36,7 +36,9 @@ pub struct Chunked {
 enum State {
     /// Reading the hex size; `digits` read so far.
     Size { size: u64, digits: u8 },
-    /// After the size: optional whitespace and `;ext`, up to CR.
+    /// Whitespace after the size (RFC 9112 §7.1.1 BWS): only `;` or CR may follow.
+    SizeWs { size: u64 },
+    /// Inside `;ext`, up to CR.
     Ext { size: u64 },
     /// CR seen after the size line; LF must follow.
     SizeLf { size: u64 },
@@ -48,7 +50,9 @@ enum State {
     DataLf,
     /// At the start of a trailer line (or the final empty line).
     TrailerStart,
-    /// Inside a trailer field line.
+    /// Inside a trailer field's name, before its colon.
+    TrailerName,
+    /// Inside a trailer field's value.
     TrailerLine,
     /// CR seen; LF must follow. `last` when it ends the empty line that ends the body.
     TrailerLf { last: bool },
@@ -147,12 +151,28 @@ impl Chunked {
                     None if digits == 0 => return Err(bad("invalid chunk size")),
                     None => match b {
                         b'\r' => State::SizeLf { size },
-                        b';' | b' ' | b'\t' => {
+                        b';' => {
                             self.add_meta(1)?;
                             State::Ext { size }
                         }
+                        b' ' | b'\t' => {
+                            self.add_meta(1)?;
+                            State::SizeWs { size }
+                        }
                         _ => return Err(bad("invalid chunk size")),
                     },
+                },
+                State::SizeWs { size } => match b {
+                    b'\r' => State::SizeLf { size },
+                    b';' => {
+                        self.add_meta(1)?;
+                        State::Ext { size }
+                    }
+                    b' ' | b'\t' => {
+                        self.add_meta(1)?;
+                        State::SizeWs { size }
+                    }
+                    _ => return Err(bad("invalid chunk size")),
                 },
                 State::Ext { size } => match b {
                     b'\r' => State::SizeLf { size },
@@ -204,9 +224,20 @@ impl Chunked {
                 }
                 State::TrailerStart => match b {
                     b'\r' => State::TrailerLf { last: true },
-                    b'\t' | 0x20..=0x7E | 0x80..=0xFF => {
+                    _ if is_tchar(b) => {
+                        self.add_meta(1)?;
+                        State::TrailerName
+                    }
+                    _ => return Err(bad("invalid trailer field")),
+                },
+                State::TrailerName => match b {
+                    b':' => {
                         self.add_meta(1)?;
                         State::TrailerLine
+                    }
+                    _ if is_tchar(b) => {
+                        self.add_meta(1)?;
+                        State::TrailerName
                     }
                     _ => return Err(bad("invalid trailer field")),
                 },
@@ -246,6 +277,11 @@ impl Chunked {
         }
         Ok(())
     }
+}
+
+/// RFC 9110 §5.6.2 `tchar`: the bytes of a field name.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[inline]
@@ -342,6 +378,10 @@ mod tests {
             b"5;\x00\r\nhello\r\n0\r\n\r\n",
             b"-5\r\n",
             b"0x5\r\n",
+            b"5 x\r\nhello\r\n0\r\n\r\n",
+            b"0\r\nGET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"0\r\n: no name\r\n\r\n",
+            b"0\r\nNo colon\r\n\r\n",
         ];
         for input in cases {
             let got = run(BodyDecoder::chunked(), input, 1, 1 << 20);

@@ -7,15 +7,52 @@
 /// The interim response to `Expect: 100-continue`.
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// What a response says about the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// Nothing: HTTP/1.1 keeps the connection by default.
+    Default,
+    /// `Connection: close`: this is the last response on the connection.
+    Close,
+    /// `Connection: keep-alive`: an HTTP/1.0 client asked to keep the connection, and it is kept
+    /// (RFC 9112 §9.3; a 1.0 client otherwise assumes the server closes).
+    KeepAlive,
+}
+
+impl Connection {
+    /// The header for a response that keeps (`keep_alive`) or ends the connection.
+    #[inline]
+    pub fn for_response(keep_alive: bool, http10: bool) -> Connection {
+        match (keep_alive, http10) {
+            (false, _) => Connection::Close,
+            (true, true) => Connection::KeepAlive,
+            (true, false) => Connection::Default,
+        }
+    }
+
+    /// Whether the connection ends after this response.
+    #[inline]
+    pub fn is_close(self) -> bool {
+        self == Connection::Close
+    }
+
+    #[inline]
+    fn line(self) -> &'static [u8] {
+        match self {
+            Connection::Default => b"",
+            Connection::Close => b"Connection: close\r\n",
+            Connection::KeepAlive => b"Connection: keep-alive\r\n",
+        }
+    }
+}
+
 /// Appends a mock's response. `head` ends with its last header's CRLF (no Date, no blank line).
 #[inline]
-pub fn write_mock(out: &mut Vec<u8>, head: &[u8], body: &[u8], date_line: &[u8], close: bool) {
+pub fn write_mock(out: &mut Vec<u8>, head: &[u8], body: &[u8], date_line: &[u8], conn: Connection) {
     out.reserve(head.len() + date_line.len() + 21 + body.len());
     out.extend_from_slice(head);
     out.extend_from_slice(date_line);
-    if close {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
+    out.extend_from_slice(conn.line());
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
 }
@@ -35,7 +72,7 @@ pub fn write_simple(
     out: &mut Vec<u8>,
     r: &Simple<'_>,
     date_line: &[u8],
-    close: bool,
+    conn: Connection,
     head_only: bool,
 ) {
     let mut num = itoa::Buffer::new();
@@ -56,9 +93,7 @@ pub fn write_simple(
     out.extend_from_slice(num.format(r.body.len()).as_bytes());
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(date_line);
-    if close {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
+    out.extend_from_slice(conn.line());
     out.extend_from_slice(b"\r\n");
     if !head_only {
         out.extend_from_slice(r.body);
@@ -77,7 +112,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
             b"hi",
             b"Date: D\r\n",
-            false,
+            Connection::Default,
         );
         assert_eq!(
             out,
@@ -89,7 +124,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
             b"",
             b"Date: D\r\n",
-            true,
+            Connection::Close,
         );
         assert_eq!(
             out,
@@ -107,13 +142,16 @@ mod tests {
             body: b"{}",
             headers: &[("Allow", "GET")],
         };
-        write_simple(&mut out, &r, b"Date: D\r\n", true, false);
+        write_simple(&mut out, &r, b"Date: D\r\n", Connection::Close, false);
         assert_eq!(
             String::from_utf8(out.clone()).unwrap(),
             "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nAllow: GET\r\nContent-Length: 2\r\nDate: D\r\nConnection: close\r\n\r\n{}"
         );
         out.clear();
-        write_simple(&mut out, &r, b"Date: D\r\n", false, true);
+        write_simple(&mut out, &r, b"Date: D\r\n", Connection::Default, true);
         assert!(out.ends_with(b"Content-Length: 2\r\nDate: D\r\n\r\n"));
+        out.clear();
+        write_simple(&mut out, &r, b"Date: D\r\n", Connection::KeepAlive, true);
+        assert!(out.ends_with(b"Date: D\r\nConnection: keep-alive\r\n\r\n"));
     }
 }

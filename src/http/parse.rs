@@ -55,7 +55,8 @@ pub struct RequestHead {
     pub expect_continue: bool,
     /// `(start, len)` of the API key in the buffer, from `X-API-Key` or `Authorization: Bearer`.
     pub credential: Option<(usize, usize)>,
-    /// The credential header was present more than once, or was malformed.
+    /// A credential header was repeated, `Authorization` used another scheme than Bearer, or
+    /// `X-API-Key` and `Authorization: Bearer` disagree: answered with 401.
     pub credential_conflict: bool,
 }
 
@@ -133,7 +134,8 @@ pub fn parse_head(
     let mut keep_alive_token = false;
     let mut hosts = 0u32;
     let mut expect_continue = false;
-    let mut credential = None;
+    let mut api_key: Option<(usize, usize)> = None;
+    let mut bearer: Option<(usize, usize)> = None;
     let mut credential_conflict = false;
     let base = buf.as_ptr() as usize;
 
@@ -150,11 +152,9 @@ pub fn parse_head(
                 }
             }
             9 if name.eq_ignore_ascii_case(b"x-api-key") => {
-                if credential.is_some() {
-                    credential_conflict = true;
-                }
+                credential_conflict |= api_key.is_some();
                 let v = trim(value);
-                credential = Some((v.as_ptr() as usize - base, v.len()));
+                api_key = Some((v.as_ptr() as usize - base, v.len()));
             }
             10 if name.eq_ignore_ascii_case(b"connection") => {
                 for token in value.split(|&b| b == b',') {
@@ -167,14 +167,16 @@ pub fn parse_head(
                 }
             }
             13 if name.eq_ignore_ascii_case(b"authorization") => {
+                credential_conflict |= bearer.is_some();
                 let v = trim(value);
                 if v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ") {
-                    if credential.is_none() {
-                        let token = trim(&v[7..]);
-                        credential = Some((token.as_ptr() as usize - base, token.len()));
-                    }
-                } else if credential.is_none() {
+                    let token = trim(&v[7..]);
+                    bearer = Some((token.as_ptr() as usize - base, token.len()));
+                } else {
+                    // Another scheme: refused rather than ignored, so the answer never depends
+                    // on which credential header a client happened to put first.
                     credential_conflict = true;
+                    bearer = Some((0, 0));
                 }
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
@@ -233,6 +235,15 @@ pub fn parse_head(
     };
     // Expect only means something when a body follows (RFC 9110 §10.1.1).
     let expect_continue = expect_continue && version_minor == 1 && framing != Framing::None;
+
+    // One credential, however presented: both headers must carry the same key.
+    let credential = match (api_key, bearer) {
+        (Some(a), Some(b)) => {
+            credential_conflict |= buf[a.0..a.0 + a.1] != buf[b.0..b.0 + b.1];
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    };
 
     let route = route_target(method, target)?;
     Ok(RequestHead {
@@ -486,8 +497,21 @@ mod tests {
         let raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-API-Key: a\r\nX-API-Key: b\r\n\r\n";
         assert!(parse(raw).unwrap().credential_conflict);
         let raw = b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\n\r\n";
-        let h = parse(raw).unwrap();
-        assert!(h.credential.is_none() && h.credential_conflict);
+        assert!(parse(raw).unwrap().credential_conflict);
+        for raw in [
+            &b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-API-Key: a\r\nAuthorization: Bearer b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer b\r\nX-API-Key: a\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-API-Key: a\r\nAuthorization: Basic YTpi\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\nX-API-Key: a\r\n\r\n",
+        ] {
+            assert!(parse(raw).unwrap().credential_conflict, "{:?}", String::from_utf8_lossy(raw));
+        }
+        let raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-API-Key: a\r\nAuthorization: Bearer a\r\n\r\n";
+        assert!(
+            !parse(raw).unwrap().credential_conflict,
+            "the same key twice is fine"
+        );
     }
 
     #[test]

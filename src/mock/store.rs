@@ -167,6 +167,13 @@ impl Store {
         self.table.get(id)
     }
 
+    /// Runs `f` on the mock with this id (live or not) under the shard's read lock, without
+    /// touching its reference count.
+    #[inline]
+    pub fn with<R>(&self, id: MockId, f: impl FnOnce(Option<&Arc<Mock>>) -> R) -> R {
+        self.table.with(id, f)
+    }
+
     /// Removes every mock whose expiry is due now; returns how many.
     pub fn purge_expired(&self) -> usize {
         let now = self.clock.now_ms();
