@@ -26,9 +26,10 @@ const DECODE: [u8; 256] = {
     table
 };
 
-/// A mock's identifier: 128 random bits.
+/// A mock's identifier: 128 random bits, kept as two `u64`s so it aligns to 8 bytes (a `u128`
+/// aligns to 16 and pads every table and timer entry that holds an id).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MockId(u128);
+pub struct MockId([u64; 2]);
 
 /// The OS random source failed; no id can be made safely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +44,18 @@ impl MockId {
     pub fn random() -> Result<MockId, RandomUnavailable> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|_| RandomUnavailable)?;
-        Ok(MockId(u128::from_le_bytes(bytes)))
+        Ok(MockId::from_u128(u128::from_le_bytes(bytes)))
     }
 
     /// The raw 128 bits (for hashing and sharding).
     #[inline]
     pub fn as_u128(self) -> u128 {
-        self.0
+        (u128::from(self.0[1]) << 64) | u128::from(self.0[0])
     }
 
     /// Builds an id from raw bits (tests, persistence).
     pub fn from_u128(bits: u128) -> MockId {
-        MockId(bits)
+        MockId([bits as u64, (bits >> 64) as u64])
     }
 
     /// Parses the 22-character form; `None` for anything else.
@@ -79,17 +80,18 @@ impl MockId {
                 acc |= u128::from(v) << (6 * i);
             }
         }
-        Some(MockId(acc))
+        Some(MockId::from_u128(acc))
     }
 
     /// The 22-character URL-safe form.
     pub fn encode(self) -> [u8; ENCODED_LEN] {
+        let bits = self.as_u128();
         let mut out = [0u8; ENCODED_LEN];
         for (i, slot) in out.iter_mut().enumerate() {
             let v = if i == ENCODED_LEN - 1 {
-                ((self.0 >> 126) as u8) << 4
+                ((bits >> 126) as u8) << 4
             } else {
-                ((self.0 >> (6 * i)) & 0x3F) as u8
+                ((bits >> (6 * i)) & 0x3F) as u8
             };
             *slot = ALPHABET[v as usize];
         }

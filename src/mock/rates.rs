@@ -10,36 +10,55 @@
 pub const WINDOW_SECS: usize = 60;
 
 /// A mock's per-second hit counts.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RateRing {
     /// The hit total at the last sample.
     last_total: u64,
-    /// Per slot: the unix second it holds and its hits.
-    slots: Vec<(u64, u64)>,
+    /// The newest second written; slots for seconds after it (up to now) read as zero.
+    newest_sec: u64,
+    /// Hits per second, by `sec % WINDOW_SECS`, for the window ending at `newest_sec`.
+    /// `u32` holds 4 billion hits in one second of one mock; more saturates.
+    counts: [u32; WINDOW_SECS],
     /// Unix ms of the first and last second in which hits were seen (second resolution).
     pub first_hit_ms: Option<u64>,
     pub last_hit_ms: Option<u64>,
 }
 
+impl Default for RateRing {
+    fn default() -> Self {
+        RateRing {
+            last_total: 0,
+            newest_sec: 0,
+            counts: [0; WINDOW_SECS],
+            first_hit_ms: None,
+            last_hit_ms: None,
+        }
+    }
+}
+
 impl RateRing {
     /// Records that the total was `total` at unix second `sec`; returns whether it moved.
     pub fn sample(&mut self, sec: u64, total: u64) -> bool {
-        if self.slots.is_empty() {
-            self.slots = vec![(0, 0); WINDOW_SECS];
-        }
         let delta = total.saturating_sub(self.last_total);
         self.last_total = total;
         if delta == 0 {
             return false;
         }
-        let slot = &mut self.slots[(sec % WINDOW_SECS as u64) as usize];
-        if slot.0 == sec {
-            slot.1 += delta;
-        } else {
-            *slot = (sec, delta);
+        if sec > self.newest_sec {
+            // Zero the slots of the seconds skipped since the newest one written (at most a
+            // whole window), so each slot only ever holds its own second.
+            let skipped = (sec - self.newest_sec).min(WINDOW_SECS as u64);
+            for back in 0..skipped {
+                self.counts[((sec - back) % WINDOW_SECS as u64) as usize] = 0;
+            }
+            self.newest_sec = sec;
+        }
+        if self.newest_sec - sec < WINDOW_SECS as u64 {
+            let slot = &mut self.counts[(sec % WINDOW_SECS as u64) as usize];
+            *slot = slot.saturating_add(u32::try_from(delta).unwrap_or(u32::MAX));
         }
         self.first_hit_ms.get_or_insert(sec * 1000);
-        self.last_hit_ms = Some(sec * 1000);
+        self.last_hit_ms = Some(self.newest_sec * 1000);
         true
     }
 
@@ -48,9 +67,12 @@ impl RateRing {
         (0..WINDOW_SECS as u64)
             .map(|back| {
                 let sec = now_sec.wrapping_sub(WINDOW_SECS as u64 - 1 - back);
-                match self.slots.get((sec % WINDOW_SECS as u64) as usize) {
-                    Some(&(stamp, hits)) if stamp == sec => hits,
-                    _ => 0,
+                let in_window =
+                    sec <= self.newest_sec && self.newest_sec - sec < WINDOW_SECS as u64;
+                if in_window {
+                    u64::from(self.counts[(sec % WINDOW_SECS as u64) as usize])
+                } else {
+                    0
                 }
             })
             .collect()
@@ -79,6 +101,17 @@ mod tests {
             r.per_second(1003 + WINDOW_SECS as u64).iter().sum::<u64>(),
             0
         );
+    }
+
+    #[test]
+    fn skipped_seconds_read_as_zero_after_wrapping() {
+        let mut r = RateRing::default();
+        r.sample(100, 4);
+        // 90 seconds later the slot of second 100 is reused for second 160: no stale 4 remains.
+        r.sample(190, 5);
+        let s = r.per_second(190);
+        assert_eq!(s[WINDOW_SECS - 1], 1);
+        assert_eq!(s.iter().sum::<u64>(), 1);
     }
 
     #[test]

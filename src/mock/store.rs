@@ -9,7 +9,7 @@
 //! A mock past `expires_at` stops serving at once (the serving path checks the deadline itself);
 //! the reaper reclaims its memory within a second.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -48,7 +48,9 @@ pub struct Totals {
 /// Mocks, their expiry, and the clock that decides it.
 pub struct Store {
     table: MockTable,
-    expiry: Mutex<Wheel<MockId>>,
+    /// Expiry timers. Each holds its mock (8 bytes with a niche, so a wheel node stays at 32
+    /// bytes where an id would make it 48); a deleted mock's timer is removed with it.
+    expiry: Mutex<Wheel<Arc<Mock>>>,
     clock: Clock,
     stripes: usize,
     /// Milliseconds one `ttl_seconds` unit lasts: 1000, except under the soak test's
@@ -59,11 +61,18 @@ pub struct Store {
     expired: AtomicU64,
     reaper_stop: Mutex<bool>,
     reaper_wake: Condvar,
-    /// Creation counter: orders mocks for listing.
-    seq: AtomicU64,
     /// Each owner's live mocks by creation order, so listing one key's mocks never scans the
     /// table. Control path only.
-    owners: Mutex<HashMap<Owner, BTreeMap<u64, MockId>>>,
+    owners: Mutex<HashMap<Owner, OwnerList>>,
+}
+
+/// An owner's mock ids in creation order. Removal leaves a tombstone (counted in `dead`, the id
+/// gone from the table) instead of shifting the vector; once tombstones outnumber live ids the
+/// vector is compacted, so removal is amortised O(1) and an id costs 16 bytes here.
+#[derive(Default)]
+struct OwnerList {
+    ids: Vec<MockId>,
+    dead: usize,
 }
 
 /// One page of an owner's mocks, newest first.
@@ -88,7 +97,6 @@ impl Store {
             expired: AtomicU64::new(0),
             reaper_stop: Mutex::new(false),
             reaper_wake: Condvar::new(),
-            seq: AtomicU64::new(0),
             owners: Mutex::new(HashMap::new()),
         }
     }
@@ -114,10 +122,9 @@ impl Store {
         let ttl_ms = u64::from(spec.ttl_seconds) * self.ttl_unit_ms;
         let mut mock = Mock::new(id, owner, spec, rendered, self.clock.now_ms(), self.stripes);
         mock.expires_at_ms = mock.created_at_ms + ttl_ms;
-        mock.seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let mock = Arc::new(mock);
         // Schedule expiry before the mock becomes visible, so a delete always finds its timer.
-        let key = match lock(&self.expiry).insert(mock.expires_at_ms, id) {
+        let key = match lock(&self.expiry).insert(mock.expires_at_ms, Arc::clone(&mock)) {
             Ok(key) => key,
             // The TTL is at least 60 s, so this only happens if the clock jumped mid-create.
             Err(_) => return Ok(mock),
@@ -127,10 +134,7 @@ impl Store {
             lock(&self.expiry).remove(key);
             return Err(CreateError::Full(full));
         }
-        lock(&self.owners)
-            .entry(owner)
-            .or_default()
-            .insert(mock.seq, id);
+        lock(&self.owners).entry(owner).or_default().ids.push(id);
         self.created.fetch_add(1, Ordering::Relaxed);
         Ok(mock)
     }
@@ -178,10 +182,11 @@ impl Store {
     pub fn purge_expired(&self) -> usize {
         let now = self.clock.now_ms();
         let mut due = Vec::new();
-        lock(&self.expiry).poll(now, |_, id| due.push(id));
+        lock(&self.expiry).poll(now, |_, mock| due.push(mock));
         let mut purged = 0;
-        for id in due {
-            if let Some(mock) = self.table.remove_if(id, |m| m.expires_at_ms <= now) {
+        for due in due {
+            let same = |m: &Mock| std::ptr::eq(m, Arc::as_ptr(&due)) && m.expires_at_ms <= now;
+            if let Some(mock) = self.table.remove_if(due.id, same) {
                 mock.mark_removed();
                 self.unindex(&mock);
                 purged += 1;
@@ -194,36 +199,39 @@ impl Store {
     fn unindex(&self, mock: &Mock) {
         let mut owners = lock(&self.owners);
         if let Some(mine) = owners.get_mut(&mock.owner) {
-            mine.remove(&mock.seq);
-            if mine.is_empty() {
+            mine.dead += 1;
+            if mine.dead >= mine.ids.len() {
                 owners.remove(&mock.owner);
+            } else if mine.dead * 2 > mine.ids.len() {
+                // More tombstones than live ids: drop them, keeping creation order.
+                mine.ids.retain(|id| self.table.get(*id).is_some());
+                mine.dead = 0;
             }
         }
     }
 
     /// A page of `owner`'s live mocks, newest first: `limit` of them after skipping `offset`.
     pub fn list_owned(&self, owner: Owner, offset: usize, limit: usize) -> Page {
-        let (total, ids): (usize, Vec<MockId>) = {
-            let owners = lock(&self.owners);
-            match owners.get(&owner) {
-                Some(mine) => (
-                    mine.len(),
-                    mine.values()
-                        .rev()
-                        .skip(offset)
-                        .take(limit)
-                        .copied()
-                        .collect(),
-                ),
-                None => (0, Vec::new()),
-            }
-        };
         let now = self.clock.now_ms();
-        let mocks = ids
-            .into_iter()
-            .filter_map(|id| self.table.get(id).filter(|m| m.is_live(now)))
+        let owners = lock(&self.owners);
+        let Some(mine) = owners.get(&owner) else {
+            return Page {
+                total: 0,
+                mocks: Vec::new(),
+            };
+        };
+        let mocks = mine
+            .ids
+            .iter()
+            .rev()
+            .filter_map(|id| self.table.get(*id).filter(|m| m.is_live(now)))
+            .skip(offset)
+            .take(limit)
             .collect();
-        Page { total, mocks }
+        Page {
+            total: mine.ids.len() - mine.dead,
+            mocks,
+        }
     }
 
     /// Samples every mock's hit total into its per-second history (once a second, off the hot
@@ -285,4 +293,44 @@ impl Store {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::validate::{CreateLimits, parse_create};
+
+    fn spec(ttl: u32) -> MockSpec {
+        parse_create(
+            format!(r#"{{"ttl_seconds":{ttl}}}"#).as_bytes(),
+            &CreateLimits::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn owner_list_survives_deletes_compaction_and_expiry_in_order() {
+        let store = Store::new(Clock::manual(), 1, 1000, 1 << 30);
+        let (a, b) = (Owner(1), Owner(2));
+        let mine: Vec<MockId> = (0..10)
+            .map(|i| store.create(a, spec(60 + i)).unwrap().id)
+            .collect();
+        let theirs = store.create(b, spec(60)).unwrap().id;
+        // Delete 7 of 10: compaction runs once tombstones outnumber live ids.
+        for id in &mine[..7] {
+            assert!(store.delete_owned(*id, a).is_some());
+        }
+        assert!(store.delete_owned(theirs, a).is_none(), "not a's mock");
+        let page = store.list_owned(a, 0, 100);
+        assert_eq!(page.total, 3);
+        let ids: Vec<MockId> = page.mocks.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [mine[9], mine[8], mine[7]]);
+        assert_eq!(store.list_owned(a, 1, 1).mocks[0].id, mine[8]);
+        // Expire the rest (TTLs 67..69 s) and b's (60 s).
+        store.clock().advance(70_000);
+        assert_eq!(store.purge_expired(), 4);
+        assert_eq!(store.list_owned(a, 0, 100).total, 0);
+        assert_eq!(store.list_owned(b, 0, 100).total, 0);
+        assert_eq!(store.totals().live, 0);
+    }
 }

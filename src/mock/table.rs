@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use super::Mock;
 use super::id::MockId;
 
-type Map = HashMap<u128, Arc<Mock>, ahash::RandomState>;
+type Map = HashMap<MockId, Arc<Mock>, ahash::RandomState>;
 
 #[repr(align(64))]
 struct Shard(RwLock<Map>);
@@ -86,7 +86,7 @@ impl MockTable {
             self.len.fetch_sub(1, Ordering::AcqRel);
             return Err(Full::Bytes(self.max_bytes));
         }
-        let previous = write(self.shard(mock.id)).insert(mock.id.as_u128(), mock);
+        let previous = write(self.shard(mock.id)).insert(mock.id, mock);
         debug_assert!(previous.is_none(), "128-bit random id collided");
         Ok(())
     }
@@ -96,7 +96,7 @@ impl MockTable {
     /// **Locking behaviour:** takes the read lock of the id's shard.
     #[inline]
     pub fn get(&self, id: MockId) -> Option<Arc<Mock>> {
-        read(self.shard(id)).get(&id.as_u128()).cloned()
+        read(self.shard(id)).get(&id).cloned()
     }
 
     /// Runs `f` on the mock with this id under the shard's read lock, without touching its
@@ -105,7 +105,7 @@ impl MockTable {
     /// **Locking behaviour:** holds the read lock of the id's shard while `f` runs.
     #[inline]
     pub fn with<R>(&self, id: MockId, f: impl FnOnce(Option<&Arc<Mock>>) -> R) -> R {
-        f(read(self.shard(id)).get(&id.as_u128()))
+        f(read(self.shard(id)).get(&id))
     }
 
     /// Removes a mock; `filter` sees it first and may refuse (for ownership checks).
@@ -113,10 +113,10 @@ impl MockTable {
     /// **Locking behaviour:** takes the write lock of the id's shard.
     pub fn remove_if(&self, id: MockId, filter: impl FnOnce(&Mock) -> bool) -> Option<Arc<Mock>> {
         let mut map = write(self.shard(id));
-        if !filter(map.get(&id.as_u128())?) {
+        if !filter(map.get(&id)?) {
             return None;
         }
-        let mock = map.remove(&id.as_u128())?;
+        let mock = map.remove(&id)?;
         drop(map);
         self.len.fetch_sub(1, Ordering::AcqRel);
         self.bytes.fetch_sub(mock.footprint(), Ordering::AcqRel);
