@@ -10,6 +10,7 @@
 //! - [`config`]: flags, environment, defaults, every limit in one `Limits`.
 //! - [`server`]: N workers, each one SO_REUSEPORT listener and one current-thread runtime; accept
 //!   loop, connection cap, reaper thread, graceful shutdown.
+//! - [`net`]: the connection socket (skips the read that would only say `EAGAIN`).
 //! - [`conn`]: one connection: pipelining, bodies, delays, timeouts, bounded buffers.
 //! - [`http`]: request head parsing, body decoding, response encoding, cached `Date`.
 //! - [`router`]: method + path → route, no allocation.
@@ -28,6 +29,7 @@ pub mod control;
 pub mod http;
 pub mod metrics;
 pub mod mock;
+pub mod net;
 pub mod router;
 pub mod server;
 pub mod shutdown;

@@ -28,6 +28,7 @@ use crate::metrics::WorkerMetrics;
 use crate::mock::Owner;
 use crate::mock::cache::LocalCache;
 use crate::mock::store::Store;
+use crate::net::Stream;
 use crate::shutdown::Shutdown;
 use crate::timers::Timers;
 
@@ -379,9 +380,17 @@ fn accept(worker: &Rc<Worker>, stream: TcpStream) {
         return;
     }
     let _ = stream.set_nodelay(true);
+    let socket = match Stream::new(stream) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mockd: cannot register a connection: {e}");
+            shared.open.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+    };
     worker.live.set(worker.live.get() + 1);
     let guard = ConnGuard(Rc::clone(worker));
-    let conn = crate::conn::serve(stream, Rc::clone(worker));
+    let conn = crate::conn::serve(socket, Rc::clone(worker));
     tokio::task::spawn_local(async move {
         let _guard = guard;
         if CatchUnwind(Box::pin(conn)).await.is_err() {
