@@ -17,6 +17,7 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -475,9 +476,28 @@ where
     }
 
     async fn write_out(&mut self) -> Result<(), End> {
+        // Fast path: the socket almost always takes the whole batch at once, and then no clock
+        // read and no timer is needed.
+        let (io, wbuf) = (&mut self.io, &self.wbuf);
+        let first = std::future::poll_fn(|cx| match Pin::new(&mut *io).poll_write(cx, wbuf) {
+            Poll::Pending => Poll::Ready(None),
+            Poll::Ready(result) => Poll::Ready(Some(result)),
+        })
+        .await;
+        let mut pos = match first {
+            Some(Ok(0) | Err(_)) => return Err(End::Gone),
+            Some(Ok(n)) => {
+                self.worker.metrics().wrote(n);
+                n
+            }
+            None => 0,
+        };
         let timeout = self.worker.shared.limits.write_timeout;
-        let mut pos = 0;
-        let mut deadline = Instant::now() + timeout;
+        let mut deadline = if pos < self.wbuf.len() {
+            Instant::now() + timeout
+        } else {
+            self.timer_at
+        };
         while pos < self.wbuf.len() {
             self.arm(deadline);
             tokio::select! {
@@ -514,7 +534,8 @@ where
         } else if self.pending.is_some() {
             self.body_progress + limits.body_timeout
         } else {
-            Instant::now() + limits.idle_timeout
+            // Idle since the last read (no clock read needed: that read stamped `batch_start`).
+            self.batch_start + limits.idle_timeout
         };
         if idle && self.worker.draining.get() {
             return Err(ParseError::Timeout);
