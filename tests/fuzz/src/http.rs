@@ -242,8 +242,12 @@ impl Model {
                 self.answer(&p.head, p.body);
                 continue;
             }
-            while self.buf.starts_with(b"\r\n") {
-                self.buf.drain(..2);
+            if self.buf.starts_with(b"\r\n") {
+                while self.buf.starts_with(b"\r\n") {
+                    self.buf.drain(..2);
+                }
+                // As conn.rs does: scan offsets were relative to the bytes just dropped.
+                self.scanned = 0;
             }
             if self.buf.is_empty() {
                 self.scanned = 0;
