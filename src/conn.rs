@@ -69,9 +69,9 @@ struct Pending {
     expect_continue: bool,
 }
 
-/// A response held back until `due_ms` (worker timer time); it ends at `end` in `held_bytes`.
+/// A response held back until `due_us` (worker timer time); it ends at `end` in `held_bytes`.
 struct Held {
-    due_ms: u64,
+    due_us: u64,
     end: usize,
     /// A serving response: its time from release to written counts in the histogram.
     timed: bool,
@@ -143,7 +143,7 @@ struct Conn<IO> {
     batch_start: Instant,
     /// Serving responses of the current batch written without delay (for the histogram).
     batch_timed: u64,
-    /// Release times (`due_ms`) of delayed serving responses in `wbuf` (for the histogram).
+    /// Release times (`due_us`) of delayed serving responses in `wbuf` (for the histogram).
     released: Vec<u64>,
 }
 
@@ -198,6 +198,7 @@ where
         };
         let now_ms = worker.shared.store.clock().now_ms();
         worker.date.borrow_mut().update(now_ms);
+        worker.timers.fire_due();
         self.backlog = false;
         let mut answered = 0;
         while !self.close {
@@ -321,20 +322,20 @@ where
 
     /// Where the next response goes: straight to the write buffer, or behind a held response.
     #[inline]
-    fn output(&mut self, due_ms: Option<u64>) -> &mut Vec<u8> {
-        if due_ms.is_some() || !self.held.is_empty() {
+    fn output(&mut self, due_us: Option<u64>) -> &mut Vec<u8> {
+        if due_us.is_some() || !self.held.is_empty() {
             &mut self.held_bytes
         } else {
             &mut self.wbuf
         }
     }
 
-    /// Records the response just written by [`Conn::output`] with the same `due_ms`.
+    /// Records the response just written by [`Conn::output`] with the same `due_us`.
     #[inline]
-    fn commit(&mut self, due_ms: Option<u64>) {
-        if due_ms.is_some() || !self.held.is_empty() {
+    fn commit(&mut self, due_us: Option<u64>) {
+        if due_us.is_some() || !self.held.is_empty() {
             self.held.push_back(Held {
-                due_ms: due_ms.unwrap_or(0),
+                due_us: due_us.unwrap_or(0),
                 end: self.held_bytes.len(),
                 timed: false,
             });
@@ -367,10 +368,8 @@ where
                     } else {
                         conn
                     };
-                    // `now_ms` is rounded down, so one more millisecond keeps the response from
-                    // going out before the full delay has passed.
                     let due = (mock.delay_ms > 0)
-                        .then(|| worker.timers.now_ms() + 1 + u64::from(mock.delay_ms));
+                        .then(|| worker.timers.now_us() + u64::from(mock.delay_ms) * 1000);
                     let body = mock.body_for(head_only);
                     write_mock(self.output(due), mock.head(), body, date.line(), conn);
                     self.commit_timed(due);
@@ -397,10 +396,10 @@ where
 
     /// [`Conn::commit`] for a serving response, which also counts in the serving-time histogram.
     #[inline]
-    fn commit_timed(&mut self, due_ms: Option<u64>) {
-        if due_ms.is_some() || !self.held.is_empty() {
+    fn commit_timed(&mut self, due_us: Option<u64>) {
+        if due_us.is_some() || !self.held.is_empty() {
             self.held.push_back(Held {
-                due_ms: due_ms.unwrap_or(0),
+                due_us: due_us.unwrap_or(0),
                 end: self.held_bytes.len(),
                 timed: true,
             });
@@ -425,16 +424,16 @@ where
     async fn flush(&mut self) -> Result<(), End> {
         loop {
             if !self.held.is_empty() {
-                let now = self.worker.timers.now_ms();
+                let now = self.worker.timers.now_us();
                 while let Some(h) = self.held.front() {
-                    if h.due_ms > now {
+                    if h.due_us > now {
                         break;
                     }
                     self.wbuf
                         .extend_from_slice(&self.held_bytes[self.held_start..h.end]);
                     self.held_start = h.end;
-                    if h.timed && h.due_ms > 0 {
-                        self.released.push(h.due_ms);
+                    if h.timed && h.due_us > 0 {
+                        self.released.push(h.due_us);
                     } else if h.timed {
                         self.batch_timed += 1;
                     }
@@ -455,7 +454,7 @@ where
             let Some(front) = self.held.front() else {
                 return Ok(());
             };
-            let due = front.due_ms;
+            let due = front.due_us;
             self.worker.timers.delay_until(due).await;
         }
     }
@@ -469,8 +468,8 @@ where
             metrics.observe(now - self.batch_start, self.batch_timed);
             self.batch_timed = 0;
         }
-        for due_ms in self.released.drain(..) {
-            let due = self.worker.timers.instant_at(due_ms);
+        for due_us in self.released.drain(..) {
+            let due = self.worker.timers.instant_at(due_us);
             metrics.observe(now.saturating_duration_since(due), 1);
         }
     }

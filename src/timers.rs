@@ -6,7 +6,11 @@
 //! the wheel and wakes what is due. Everything here is single-threaded (`Rc`, `RefCell`): each
 //! worker has its own.
 //!
-//! Time is milliseconds since the worker's timers were made (`now_ms`), monotonic.
+//! Time is microseconds since the worker's timers were made (`now_us`), monotonic, so a delay
+//! ends when it is due rather than at the next millisecond boundary. tokio's own timer (which
+//! wakes the driver) has millisecond ticks and, on a busy worker, is only looked at between
+//! batches of I/O events; so every connection batch also calls [`Timers::fire_due`], which
+//! fires what is due for the cost of one comparison when nothing is.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -26,6 +30,8 @@ pub struct Timers {
     origin: Instant,
     /// The deadline the driver is sleeping towards (`u64::MAX` when idle).
     driver_target: Cell<u64>,
+    /// No entry is due before this (`u64::MAX` when empty); may be early, never late.
+    next_due: Cell<u64>,
     driver_wake: Notify,
     /// Told the number of pending delays whenever it changes (the worker's metrics gauge).
     on_pending: Box<dyn Fn(usize)>,
@@ -43,29 +49,54 @@ impl Timers {
             wheel: RefCell::new(Wheel::new(0)),
             origin: Instant::now(),
             driver_target: Cell::new(u64::MAX),
+            next_due: Cell::new(u64::MAX),
             driver_wake: Notify::new(),
             on_pending: Box::new(on_pending),
         })
     }
 
-    /// Milliseconds since these timers were made.
+    /// Microseconds since these timers were made.
     #[inline]
-    pub fn now_ms(&self) -> u64 {
-        self.origin.elapsed().as_millis() as u64
+    pub fn now_us(&self) -> u64 {
+        self.origin.elapsed().as_micros() as u64
     }
 
-    /// A future that completes at `due_ms`.
-    pub fn delay_until(self: &Rc<Self>, due_ms: u64) -> Delay {
+    /// A future that completes at `due_us`.
+    pub fn delay_until(self: &Rc<Self>, due_us: u64) -> Delay {
         Delay {
             timers: Rc::clone(self),
-            due_ms,
+            due_us,
             key: None,
         }
     }
 
-    /// The instant `ms` stands for.
-    pub fn instant_at(&self, ms: u64) -> Instant {
-        self.origin + Duration::from_millis(ms)
+    /// The instant `us` stands for.
+    pub fn instant_at(&self, us: u64) -> Instant {
+        self.origin + Duration::from_micros(us)
+    }
+
+    /// Fires every delay that is due now; one comparison when none is.
+    #[inline]
+    pub fn fire_due(&self) {
+        if self.next_due.get() <= self.now_us() {
+            self.fire_due_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn fire_due_slow(&self) {
+        let now = self.now_us();
+        let mut wakers = Vec::new();
+        let pending = {
+            let mut wheel = self.wheel.borrow_mut();
+            wheel.poll(now, |_, waker| wakers.push(waker));
+            self.next_due.set(wheel.next_deadline().unwrap_or(u64::MAX));
+            wheel.len()
+        };
+        (self.on_pending)(pending);
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// Pending delays.
@@ -75,7 +106,6 @@ impl Timers {
 
     /// Drives the wheel forever: run it as one task per worker.
     pub async fn drive(self: Rc<Self>) {
-        let mut wakers = Vec::new();
         loop {
             let next = self.wheel.borrow().next_deadline();
             match next {
@@ -85,21 +115,14 @@ impl Timers {
                 }
                 Some(due) => {
                     self.driver_target.set(due);
-                    let at = self.origin + Duration::from_millis(due);
+                    let at = self.instant_at(due);
                     tokio::select! {
                         _ = tokio::time::sleep_until(at) => {}
                         _ = self.driver_wake.notified() => {}
                     }
                 }
             }
-            let now = self.now_ms();
-            self.wheel
-                .borrow_mut()
-                .poll(now, |_, waker| wakers.push(waker));
-            (self.on_pending)(self.wheel.borrow().len());
-            for waker in wakers.drain(..) {
-                waker.wake();
-            }
+            self.fire_due_slow();
         }
     }
 }
@@ -107,7 +130,7 @@ impl Timers {
 /// Completes at its deadline; dropping it early removes its wheel entry.
 pub struct Delay {
     timers: Rc<Timers>,
-    due_ms: u64,
+    due_us: u64,
     key: Option<Key>,
 }
 
@@ -116,7 +139,7 @@ impl Future for Delay {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let timers = Rc::clone(&self.timers);
-        if timers.now_ms() >= self.due_ms {
+        if timers.now_us() >= self.due_us {
             if let Some(key) = self.key.take() {
                 let mut wheel = timers.wheel.borrow_mut();
                 if wheel.remove(key).is_some() {
@@ -133,7 +156,7 @@ impl Future for Delay {
             // with the same waker changes nothing; a new waker replaces the old one.
             match wheel.remove(key) {
                 Some(old) if old.will_wake(cx.waker()) => {
-                    self.key = wheel.insert(self.due_ms, old).ok();
+                    self.key = wheel.insert(self.due_us, old).ok();
                     return if self.key.is_some() {
                         Poll::Pending
                     } else {
@@ -143,14 +166,17 @@ impl Future for Delay {
                 _ => {}
             }
         }
-        match wheel.insert(self.due_ms, cx.waker().clone()) {
+        match wheel.insert(self.due_us, cx.waker().clone()) {
             Ok(key) => {
                 self.key = Some(key);
                 let pending = wheel.len();
                 drop(wheel);
                 (timers.on_pending)(pending);
-                if self.due_ms < timers.driver_target.get() {
-                    timers.driver_target.set(self.due_ms);
+                if self.due_us < timers.next_due.get() {
+                    timers.next_due.set(self.due_us);
+                }
+                if self.due_us < timers.driver_target.get() {
+                    timers.driver_target.set(self.due_us);
                     timers.driver_wake.notify_one();
                 }
                 Poll::Pending
@@ -198,15 +224,15 @@ mod tests {
                 Timers::with_gauge(move |n| gauge.set(n))
             };
             tokio::task::spawn_local(Rc::clone(&timers).drive());
-            let start = timers.now_ms();
+            let start = timers.now_us();
             let order = Rc::new(RefCell::new(Vec::new()));
             let mut tasks = Vec::new();
             for (i, ms) in [30u64, 5, 15, 0].into_iter().enumerate() {
                 let timers = Rc::clone(&timers);
                 let order = Rc::clone(&order);
                 tasks.push(tokio::task::spawn_local(async move {
-                    timers.delay_until(start + ms).await;
-                    assert!(timers.now_ms() >= start + ms, "fired early");
+                    timers.delay_until(start + ms * 1000).await;
+                    assert!(timers.now_us() >= start + ms * 1000, "fired early");
                     order.borrow_mut().push(i);
                 }));
             }
@@ -228,7 +254,7 @@ mod tests {
         block_on(async {
             let timers = Timers::new();
             tokio::task::spawn_local(Rc::clone(&timers).drive());
-            let due = timers.now_ms() + 10_000;
+            let due = timers.now_us() + 10_000_000;
             let fut = timers.delay_until(due);
             let r = tokio::time::timeout(Duration::from_millis(5), fut).await;
             assert!(r.is_err());
