@@ -360,6 +360,9 @@ where
                 let mut cache = worker.cache.borrow_mut();
                 let served = cache.with_live(&worker.shared.store, id, now_ms, |mock| {
                     mock.record_hit(worker.index);
+                    if mock.mark_touched() {
+                        worker.shared.store.touched(worker.index, mock.id);
+                    }
                     metrics.served(method, mock.status_code);
                     // A 1xx is interim in HTTP/1.1: the client still waits for a final response
                     // that will never come, so the connection closes right after it.

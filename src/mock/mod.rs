@@ -96,6 +96,9 @@ pub struct Mock {
     removed: AtomicBool,
     /// The expiry timer's key (`wheel::Key::to_u64`), for removal on delete.
     pub(crate) expiry_key: AtomicU64,
+    /// Hit since the rate sampler last looked: the first hit of each second queues the mock for
+    /// sampling, later ones only read this flag.
+    touched: AtomicBool,
     /// The hit total the rate sampler last saw (lets it skip unchanged mocks without a lock).
     pub(crate) sampled_total: AtomicU64,
     /// Per-second hit history; allocated on the first sampled hit.
@@ -142,6 +145,7 @@ impl Mock {
             },
             removed: AtomicBool::new(false),
             expiry_key: AtomicU64::new(u64::MAX),
+            touched: AtomicBool::new(false),
             sampled_total: AtomicU64::new(0),
             rates: Mutex::new(None),
         }
@@ -205,6 +209,14 @@ impl Mock {
         }
     }
 
+    /// Marks the mock hit since the last rate sample; true for the hit that set the mark (the
+    /// caller then queues the mock for sampling). A plain load on every later hit, so the flag's
+    /// cache line stays shared between cores.
+    #[inline]
+    pub fn mark_touched(&self) -> bool {
+        !self.touched.load(Ordering::Relaxed) && !self.touched.swap(true, Ordering::Relaxed)
+    }
+
     /// Total hits: the sum of every stripe. Exact once the counting threads' responses were sent
     /// (each increment happens before its response is written).
     pub fn hit_count(&self) -> u64 {
@@ -232,6 +244,8 @@ impl Mock {
 
     /// Records the hit total at unix second `sec` in the per-second history (sampler only).
     pub(crate) fn sample_rate(&self, sec: u64) {
+        // Clear the mark first: a hit racing with this sample queues the mock again.
+        self.touched.store(false, Ordering::Relaxed);
         let total = self.hit_count();
         if total == self.sampled_total.load(Ordering::Relaxed) {
             return;

@@ -64,7 +64,15 @@ pub struct Store {
     /// Each owner's live mocks by creation order, so listing one key's mocks never scans the
     /// table. Control path only.
     owners: Mutex<HashMap<Owner, OwnerList>>,
+    /// Per worker, the mocks hit for the first time since the last rate sample. Each worker
+    /// writes only its own (an uncontended lock, once per mock per second); the sampler drains
+    /// them, so sampling costs what was hit, not the size of the table.
+    touched: Box<[Touched]>,
 }
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Touched(Mutex<Vec<MockId>>);
 
 /// An owner's mock ids in creation order. Removal leaves a tombstone (counted in `dead`, the id
 /// gone from the table) instead of shifting the vector; once tombstones outnumber live ids the
@@ -98,6 +106,7 @@ impl Store {
             reaper_stop: Mutex::new(false),
             reaper_wake: Condvar::new(),
             owners: Mutex::new(HashMap::new()),
+            touched: (0..workers.max(1)).map(|_| Touched::default()).collect(),
         }
     }
 
@@ -234,13 +243,28 @@ impl Store {
         }
     }
 
-    /// Samples every mock's hit total into its per-second history (once a second, off the hot
-    /// path); work per mock is one read of its counter unless it was hit.
+    /// Samples the hit totals of the mocks hit since the last sample into their per-second
+    /// history (once a second, off the hot path).
     pub fn sample_rates(&self) {
         // Runs just after a second boundary: what moved since the last sample was hit in the
         // second that just ended.
         let sec = (self.clock.now_ms() / 1000).saturating_sub(1);
-        self.table.for_each(|mock| mock.sample_rate(sec));
+        for touched in self.touched.iter() {
+            let ids = std::mem::take(&mut *lock(&touched.0));
+            for id in ids {
+                self.table.with(id, |mock| {
+                    if let Some(mock) = mock {
+                        mock.sample_rate(sec);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Queues a mock that `worker` hit for the first time since the last rate sample.
+    #[inline]
+    pub fn touched(&self, worker: usize, id: MockId) {
+        lock(&self.touched[worker % self.touched.len()].0).push(id);
     }
 
     /// Store-wide totals.
