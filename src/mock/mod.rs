@@ -40,6 +40,11 @@ impl Owner {
 /// The content type a mock gets when none is given.
 const DEFAULT_CONTENT_TYPE: &str = "application/json";
 
+const FLAG_CUSTOM_HEADERS: u8 = 1;
+const FLAG_BODY: u8 = 2;
+/// Clear for 1xx, 204, 205 and 304: the body is never sent.
+const FLAG_SENDS_BODY: u8 = 4;
+
 /// The rarely set parts of a mock, boxed together.
 struct Extras {
     name: Option<Box<str>>,
@@ -77,16 +82,17 @@ pub struct Mock {
     /// Name and a non-default content type: absent for most mocks, so they cost 8 bytes.
     extras: Option<Box<Extras>>,
     pub status_code: u16,
-    pub delay_ms: u32,
-    pub has_custom_headers: bool,
-    pub has_body: bool,
+    /// At most 30,000 (validated), so a u16.
+    pub delay_ms: u16,
+    /// `FLAG_*` bits: custom headers, a body, whether the body is sent.
+    flags: u8,
     pub created_at_ms: u64,
-    pub expires_at_ms: u64,
+    /// Lifetime; `expires_at_ms()` is `created_at_ms + ttl_ms` (at most 48 h fits in a u32).
+    ttl_ms: u32,
     /// Status line and headers (ending in CRLF; no Date, no blank line), then the body.
     response: Box<[u8]>,
     head_len: u32,
-    /// False for 1xx, 204 and 304: the body is never sent.
-    sends_body: bool,
+
     /// The hit counter of a single-worker server: nothing else writes near it.
     hits_solo: AtomicU64,
     /// With several workers, one stripe per worker on its own cache line (empty with one worker,
@@ -99,8 +105,6 @@ pub struct Mock {
     /// Hit since the rate sampler last looked: the first hit of each second queues the mock for
     /// sampling, later ones only read this flag.
     touched: AtomicBool,
-    /// The hit total the rate sampler last saw (lets it skip unchanged mocks without a lock).
-    pub(crate) sampled_total: AtomicU64,
     /// Per-second hit history; allocated on the first sampled hit.
     pub(crate) rates: Mutex<Option<Box<RateRing>>>,
 }
@@ -129,14 +133,14 @@ impl Mock {
             owner,
             extras: Extras::of(spec.name, spec.content_type),
             status_code: spec.status_code,
-            delay_ms: spec.delay_ms,
-            has_custom_headers,
-            has_body,
+            delay_ms: u16::try_from(spec.delay_ms).unwrap_or(u16::MAX),
+            flags: u8::from(has_custom_headers) * FLAG_CUSTOM_HEADERS
+                | u8::from(has_body) * FLAG_BODY
+                | u8::from(rendered.sends_body) * FLAG_SENDS_BODY,
             created_at_ms,
-            expires_at_ms: created_at_ms + u64::from(spec.ttl_seconds) * 1000,
+            ttl_ms: spec.ttl_seconds.saturating_mul(1000),
             response: response.into_boxed_slice(),
             head_len,
-            sends_body: rendered.sends_body,
             hits_solo: AtomicU64::new(0),
             hits: if stripes > 1 {
                 (0..stripes).map(|_| Stripe::default()).collect()
@@ -146,7 +150,6 @@ impl Mock {
             removed: AtomicBool::new(false),
             expiry_key: AtomicU64::new(u64::MAX),
             touched: AtomicBool::new(false),
-            sampled_total: AtomicU64::new(0),
             rates: Mutex::new(None),
         }
     }
@@ -164,6 +167,17 @@ impl Mock {
             .unwrap_or(DEFAULT_CONTENT_TYPE)
     }
 
+    /// When the mock stops serving (unix ms).
+    #[inline]
+    pub fn expires_at_ms(&self) -> u64 {
+        self.created_at_ms + u64::from(self.ttl_ms)
+    }
+
+    /// Sets the lifetime from its creation (the store scales TTLs for soak runs).
+    pub(crate) fn set_ttl_ms(&mut self, ttl_ms: u64) {
+        self.ttl_ms = u32::try_from(ttl_ms).unwrap_or(u32::MAX);
+    }
+
     /// Status line and headers.
     #[inline]
     pub fn head(&self) -> &[u8] {
@@ -173,7 +187,7 @@ impl Mock {
     /// The body as served: empty for HEAD and for statuses that have none.
     #[inline]
     pub fn body_for(&self, head_only: bool) -> &[u8] {
-        if head_only || !self.sends_body {
+        if head_only || self.flags & FLAG_SENDS_BODY == 0 {
             &[]
         } else {
             &self.response[self.head_len as usize..]
@@ -189,7 +203,7 @@ impl Mock {
     /// Whether the mock serves at `now_ms`: not removed and not past `expires_at`.
     #[inline]
     pub fn is_live(&self, now_ms: u64) -> bool {
-        now_ms < self.expires_at_ms && !self.removed.load(Ordering::Acquire)
+        now_ms < self.expires_at_ms() && !self.removed.load(Ordering::Acquire)
     }
 
     /// Marks the mock removed; returns false if it already was.
@@ -247,10 +261,6 @@ impl Mock {
         // Clear the mark first: a hit racing with this sample queues the mock again.
         self.touched.store(false, Ordering::Relaxed);
         let total = self.hit_count();
-        if total == self.sampled_total.load(Ordering::Relaxed) {
-            return;
-        }
-        self.sampled_total.store(total, Ordering::Relaxed);
         let mut rates = self
             .rates
             .lock()
@@ -278,11 +288,11 @@ impl Mock {
             name: self.name(),
             status_code: self.status_code,
             content_type: self.content_type(),
-            delay_ms: self.delay_ms,
-            has_custom_headers: self.has_custom_headers,
-            has_body: self.has_body,
+            delay_ms: u32::from(self.delay_ms),
+            has_custom_headers: self.flags & FLAG_CUSTOM_HEADERS != 0,
+            has_body: self.flags & FLAG_BODY != 0,
             created_at_ms: self.created_at_ms,
-            expires_at_ms: self.expires_at_ms,
+            expires_at_ms: self.expires_at_ms(),
             hit_count: self.hit_count(),
         }
     }

@@ -130,10 +130,10 @@ impl Store {
         let rendered = render_response(&spec, &id.to_text());
         let ttl_ms = u64::from(spec.ttl_seconds) * self.ttl_unit_ms;
         let mut mock = Mock::new(id, owner, spec, rendered, self.clock.now_ms(), self.stripes);
-        mock.expires_at_ms = mock.created_at_ms + ttl_ms;
+        mock.set_ttl_ms(ttl_ms);
         let mock = Arc::new(mock);
         // Schedule expiry before the mock becomes visible, so a delete always finds its timer.
-        let key = match lock(&self.expiry).insert(mock.expires_at_ms, Arc::clone(&mock)) {
+        let key = match lock(&self.expiry).insert(mock.expires_at_ms(), Arc::clone(&mock)) {
             Ok(key) => key,
             // The TTL is at least 60 s, so this only happens if the clock jumped mid-create.
             Err(_) => return Ok(mock),
@@ -194,7 +194,7 @@ impl Store {
         lock(&self.expiry).poll(now, |_, mock| due.push(mock));
         let mut purged = 0;
         for due in due {
-            let same = |m: &Mock| std::ptr::eq(m, Arc::as_ptr(&due)) && m.expires_at_ms <= now;
+            let same = |m: &Mock| std::ptr::eq(m, Arc::as_ptr(&due)) && m.expires_at_ms() <= now;
             if let Some(mock) = self.table.remove_if(due.id, same) {
                 mock.mark_removed();
                 self.unindex(&mock);
