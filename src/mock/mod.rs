@@ -134,9 +134,9 @@ impl Mock {
             extras: Extras::of(spec.name, spec.content_type),
             status_code: spec.status_code,
             delay_ms: u16::try_from(spec.delay_ms).unwrap_or(u16::MAX),
-            flags: u8::from(has_custom_headers) * FLAG_CUSTOM_HEADERS
-                | u8::from(has_body) * FLAG_BODY
-                | u8::from(rendered.sends_body) * FLAG_SENDS_BODY,
+            flags: (u8::from(has_custom_headers) * FLAG_CUSTOM_HEADERS)
+                | (u8::from(has_body) * FLAG_BODY)
+                | (u8::from(rendered.sends_body) * FLAG_SENDS_BODY),
             created_at_ms,
             ttl_ms: spec.ttl_seconds.saturating_mul(1000),
             response: response.into_boxed_slice(),
