@@ -673,7 +673,7 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 say "building mockd (release)"
-if ! (cd "$ROOT" && cargo build --release --quiet) >&2; then
+if ! (cd "$ROOT" && cargo build --release --quiet ${MOCKD_FEATURES:+--features "$MOCKD_FEATURES"}) >&2; then
     fail "cargo build --release"
     exit 1
 fi
