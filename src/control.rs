@@ -8,12 +8,14 @@ use crate::api::render::reason_phrase;
 use crate::api::validate::{CreateLimits, parse_create};
 use crate::http::encode::{Connection, Simple, write_simple};
 use crate::metrics::ControlRoute;
+use crate::mock::Mock;
 use crate::mock::Owner;
 use crate::mock::store::CreateError;
 use crate::mock::table::Full;
 use crate::router::{LIST_MAX_LIMIT, Route, Target};
-use crate::server::Worker;
+use crate::server::{Shared, Worker};
 use crate::timefmt::iso8601_utc;
+use std::sync::Arc;
 
 /// What the request presented as a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +110,14 @@ pub fn metrics_route(route: Route) -> ControlRoute {
     }
 }
 
+/// The live mock `target` names, if `owner` owns it.
+fn owned(shared: &Shared, target: Target, owner: Option<Owner>) -> Option<Arc<Mock>> {
+    match (target, owner) {
+        (Target::Id(id), Some(owner)) => shared.store.get_owned(id, owner),
+        _ => None,
+    }
+}
+
 /// Answers a control-API route.
 pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &mut Reply<'_>) {
     let shared = &worker.shared;
@@ -168,23 +178,17 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 ),
             }
         }
-        Route::Get(target) => {
-            let found = match target {
-                Target::Id(id) => shared.store.get_owned(id, owner.unwrap_or(Owner(0))),
-                Target::Invalid => None,
-            };
-            match found {
-                Some(mock) => {
-                    let id = mock.id.to_text();
-                    write_json(reply, 200, &mock_envelope(&mock.view(&id)), &[]);
-                }
-                None => error(reply, 404, "mock not found", &[]),
+        Route::Get(target) => match owned(shared, target, owner) {
+            Some(mock) => {
+                let id = mock.id.to_text();
+                write_json(reply, 200, &mock_envelope(&mock.view(&id)), &[]);
             }
-        }
+            None => error(reply, 404, "mock not found", &[]),
+        },
         Route::Delete(target) => {
-            let deleted = match target {
-                Target::Id(id) => shared.store.delete_owned(id, owner.unwrap_or(Owner(0))),
-                Target::Invalid => None,
+            let deleted = match (target, owner) {
+                (Target::Id(id), Some(owner)) => shared.store.delete_owned(id, owner),
+                _ => None,
             };
             match deleted {
                 Some(mock) => write_json(reply, 200, &deleted_json(&mock.id.to_text()), &[]),
@@ -222,11 +226,7 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
             write_json(reply, 200, body.to_string().as_bytes(), &[]);
         }
         Route::Stats(target) => {
-            let found = match target {
-                Target::Id(id) => shared.store.get_owned(id, owner.unwrap_or(Owner(0))),
-                Target::Invalid => None,
-            };
-            match found {
+            match owned(shared, target, owner) {
                 Some(mock) => {
                     let now_ms = shared.store.clock().now_ms();
                     // The current second is still being counted: the history ends at the last
