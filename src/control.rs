@@ -68,11 +68,21 @@ pub fn error(reply: &mut Reply<'_>, status: u16, detail: &str, headers: &[(&str,
 }
 
 fn write_json(reply: &mut Reply<'_>, status: u16, body: &[u8], headers: &[(&str, &str)]) {
+    write_body(reply, status, JSON, body, headers);
+}
+
+fn write_body(
+    reply: &mut Reply<'_>,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) {
     reply.status = status;
     let simple = Simple {
         status,
         reason: reason_phrase(status),
-        content_type: JSON,
+        content_type,
         body,
         headers,
     };
@@ -111,10 +121,10 @@ pub fn metrics_route(route: Route) -> ControlRoute {
 }
 
 /// The live mock `target` names, if `owner` owns it.
-fn owned(shared: &Shared, target: Target, owner: Option<Owner>) -> Option<Arc<Mock>> {
-    match (target, owner) {
-        (Target::Id(id), Some(owner)) => shared.store.get_owned(id, owner),
-        _ => None,
+fn owned(shared: &Shared, target: Target, owner: Owner) -> Option<Arc<Mock>> {
+    match target {
+        Target::Id(id) => shared.store.get_owned(id, owner),
+        Target::Invalid => None,
     }
 }
 
@@ -126,11 +136,74 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
         _ => None,
     };
     match route {
-        Route::Create | Route::Get(_) | Route::Delete(_) | Route::List(_) | Route::Stats(_)
-            if owner.is_none() =>
-        {
+        Route::Create | Route::Get(_) | Route::Delete(_) | Route::List(_) | Route::Stats(_) => {
+            match owner {
+                Some(owner) => respond_owned(shared, route, owner, body, reply),
+                None => unauthorized(reply, auth),
+            }
+        }
+        Route::Ui => write_body(
+            reply,
+            200,
+            "text/html; charset=utf-8",
+            UI_PAGE.as_bytes(),
+            &[
+                // Everything the page needs is inline; it may talk only to this server.
+                (
+                    "Content-Security-Policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "no-referrer"),
+            ],
+        ),
+        Route::Metrics if shared.metrics_require_key && owner.is_none() => {
             unauthorized(reply, auth)
         }
+        Route::Metrics => write_body(
+            reply,
+            200,
+            "text/plain; version=0.0.4; charset=utf-8",
+            crate::metrics::render(shared).as_bytes(),
+            &[],
+        ),
+        Route::Status => {
+            let totals = shared.store.totals();
+            let body = serde_json::json!({
+                "status": "ok",
+                "service": "mockd",
+                "version": env!("CARGO_PKG_VERSION"),
+                "uptime_seconds": shared.started.elapsed().as_secs(),
+                "live_mocks": totals.live,
+                "workers": shared.workers,
+            });
+            write_json(reply, 200, body.to_string().as_bytes(), &[]);
+        }
+        Route::Root => {
+            let body = serde_json::json!({
+                "service": "mockd",
+                "version": env!("CARGO_PKG_VERSION"),
+                "openapi": "/v1/openapi.json",
+            });
+            write_json(reply, 200, body.to_string().as_bytes(), &[]);
+        }
+        Route::OpenApi => write_json(
+            reply,
+            200,
+            crate::api::openapi::openapi_json().as_bytes(),
+            &[],
+        ),
+        Route::NotFound | Route::Serve { .. } => error(reply, 404, "not found", &[]),
+        Route::MethodNotAllowed(allow) => {
+            error(reply, 405, "method not allowed", &[("Allow", allow)])
+        }
+    }
+}
+
+/// Answers a route that needs a key, for the key's `owner`.
+fn respond_owned(shared: &Shared, route: Route, owner: Owner, body: &[u8], reply: &mut Reply<'_>) {
+    match route {
         Route::Create => {
             let limits = CreateLimits {
                 max_body_bytes: shared.limits.max_mock_body_bytes,
@@ -147,7 +220,7 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 Ok(spec) => spec,
                 Err(e) => return error(reply, e.status, &e.detail, &[]),
             };
-            match shared.store.create(owner.unwrap_or(Owner(0)), spec) {
+            match shared.store.create(owner, spec) {
                 Ok(mock) => {
                     let id = mock.id.to_text();
                     let location = format!("/v1/mocks/{id}");
@@ -186,9 +259,9 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
             None => error(reply, 404, "mock not found", &[]),
         },
         Route::Delete(target) => {
-            let deleted = match (target, owner) {
-                (Target::Id(id), Some(owner)) => shared.store.delete_owned(id, owner),
-                _ => None,
+            let deleted = match target {
+                Target::Id(id) => shared.store.delete_owned(id, owner),
+                Target::Invalid => None,
             };
             match deleted {
                 Some(mock) => write_json(reply, 200, &deleted_json(&mock.id.to_text()), &[]),
@@ -204,11 +277,9 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
             &[],
         ),
         Route::List(Some(q)) => {
-            let page = shared.store.list_owned(
-                owner.unwrap_or(Owner(0)),
-                q.offset as usize,
-                q.limit as usize,
-            );
+            let page = shared
+                .store
+                .list_owned(owner, q.offset as usize, q.limit as usize);
             let mocks: Vec<serde_json::Value> = page
                 .mocks
                 .iter()
@@ -247,82 +318,7 @@ pub fn respond(worker: &Worker, route: Route, auth: Auth, body: &[u8], reply: &m
                 None => error(reply, 404, "mock not found", &[]),
             }
         }
-        Route::Ui => {
-            reply.status = 200;
-            let simple = Simple {
-                status: 200,
-                reason: "OK",
-                content_type: "text/html; charset=utf-8",
-                body: UI_PAGE.as_bytes(),
-                headers: &[
-                    // Everything the page needs is inline; it may talk only to this server.
-                    (
-                        "Content-Security-Policy",
-                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-                         connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-                    ),
-                    ("X-Content-Type-Options", "nosniff"),
-                    ("Referrer-Policy", "no-referrer"),
-                ],
-            };
-            write_simple(
-                reply.out,
-                &simple,
-                reply.date_line,
-                reply.conn,
-                reply.head_only,
-            );
-        }
-        Route::Metrics if shared.metrics_require_key && owner.is_none() => {
-            unauthorized(reply, auth)
-        }
-        Route::Metrics => {
-            let text = crate::metrics::render(shared);
-            reply.status = 200;
-            let simple = Simple {
-                status: 200,
-                reason: "OK",
-                content_type: "text/plain; version=0.0.4; charset=utf-8",
-                body: text.as_bytes(),
-                headers: &[],
-            };
-            write_simple(
-                reply.out,
-                &simple,
-                reply.date_line,
-                reply.conn,
-                reply.head_only,
-            );
-        }
-        Route::Status => {
-            let totals = shared.store.totals();
-            let body = serde_json::json!({
-                "status": "ok",
-                "service": "mockd",
-                "version": env!("CARGO_PKG_VERSION"),
-                "uptime_seconds": shared.started.elapsed().as_secs(),
-                "live_mocks": totals.live,
-                "workers": shared.workers,
-            });
-            write_json(reply, 200, body.to_string().as_bytes(), &[]);
-        }
-        Route::Root => {
-            let body = serde_json::json!({
-                "service": "mockd",
-                "version": env!("CARGO_PKG_VERSION"),
-                "openapi": "/v1/openapi.json",
-            });
-            write_json(reply, 200, body.to_string().as_bytes(), &[]);
-        }
-        Route::OpenApi => write_json(
-            reply,
-            200,
-            crate::api::openapi::openapi_json().as_bytes(),
-            &[],
-        ),
-        Route::NotFound | Route::Serve { .. } => error(reply, 404, "not found", &[]),
-        Route::MethodNotAllowed(allow) => {
-            error(reply, 405, "method not allowed", &[("Allow", allow)])
-        }
+        // `respond` sends only the routes above here.
+        _ => error(reply, 404, "not found", &[]),
     }
 }
