@@ -333,13 +333,29 @@ where
     /// Records the response just written by [`Conn::output`] with the same `due_us`.
     #[inline]
     fn commit(&mut self, due_us: Option<u64>) {
-        if due_us.is_some() || !self.held.is_empty() {
+        self.hold(due_us, false);
+    }
+
+    /// [`Conn::commit`] for a serving response, which also counts in the serving-time histogram.
+    #[inline]
+    fn commit_timed(&mut self, due_us: Option<u64>) {
+        if !self.hold(due_us, true) {
+            self.batch_timed += 1;
+        }
+    }
+
+    /// Queues the response just written behind held ones, if it went there; returns whether.
+    #[inline]
+    fn hold(&mut self, due_us: Option<u64>, timed: bool) -> bool {
+        let held = due_us.is_some() || !self.held.is_empty();
+        if held {
             self.held.push_back(Held {
                 due_us: due_us.unwrap_or(0),
                 end: self.held_bytes.len(),
-                timed: false,
+                timed,
             });
         }
+        held
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -395,20 +411,6 @@ where
         metrics.control(control::metrics_route(route), reply.status);
         self.commit(None);
         self.close |= conn.is_close();
-    }
-
-    /// [`Conn::commit`] for a serving response, which also counts in the serving-time histogram.
-    #[inline]
-    fn commit_timed(&mut self, due_us: Option<u64>) {
-        if due_us.is_some() || !self.held.is_empty() {
-            self.held.push_back(Held {
-                due_us: due_us.unwrap_or(0),
-                end: self.held_bytes.len(),
-                timed: true,
-            });
-        } else {
-            self.batch_timed += 1;
-        }
     }
 
     /// Queues the response to a protocol error and marks the connection for closing.

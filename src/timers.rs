@@ -75,10 +75,12 @@ impl Timers {
         self.origin + Duration::from_micros(us)
     }
 
-    /// Fires every delay that is due now; one comparison when none is.
+    /// Fires every delay that is due now; one comparison when none is pending or due.
     #[inline]
     pub fn fire_due(&self) {
-        if self.next_due.get() <= self.now_us() {
+        let next = self.next_due.get();
+        // No clock read at all while nothing is pending (the common keep-alive case).
+        if next != u64::MAX && next <= self.now_us() {
             self.fire_due_slow();
         }
     }
