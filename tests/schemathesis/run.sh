@@ -21,34 +21,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/tests/schemathesis"
 cd "$ROOT"
 
-if [ -n "${MOCKD_BIN:-}" ]; then
-  case "$MOCKD_BIN" in
-    /*) ;;
-    *) MOCKD_BIN="$ROOT/$MOCKD_BIN" ;;
-  esac
-  if [ ! -x "$MOCKD_BIN" ]; then
-    echo "tests/schemathesis/run.sh: MOCKD_BIN=$MOCKD_BIN is not an executable file" >&2
-    exit 2
-  fi
-else
-  MOCKD_BIN="$ROOT/target/release/mockd"
-  if [ ! -x "$MOCKD_BIN" ]; then
-    echo "== building the release binary"
-    cargo build --release
-  fi
-fi
+. "$ROOT/tests/lib.sh"
+resolve_mockd_bin tests/schemathesis/run.sh
 
 VENV="$ROOT/target/venv-schema"
-REQS="$HERE/requirements.txt"
-STAMP="$VENV/.requirements.sha256"
-if [ ! -x "$VENV/bin/python" ]; then
-  "${PYTHON:-python3}" -m venv "$VENV"
-fi
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
-  echo "$want" > "$STAMP"
-fi
+ensure_venv "$VENV" "$HERE/requirements.txt"
 
 # Start mockd; its first stdout lines say where it listens. A FIFO hands them over as they are
 # written, so there is nothing to poll for.

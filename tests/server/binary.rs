@@ -43,6 +43,14 @@ fn command() -> Command {
     cmd
 }
 
+/// The binary on a free port with key `k1`, plus `extra` arguments.
+fn command_k1(extra: &[&str]) -> Command {
+    let mut cmd = command();
+    cmd.args(["--listen", "127.0.0.1:0", "--api-key", "k1"])
+        .args(extra);
+    cmd
+}
+
 /// Spawns the binary and reads stdout until the `listening on http://HOST:PORT` line.
 fn spawn(mut cmd: Command) -> Proc {
     let mut child = cmd
@@ -195,17 +203,7 @@ fn bad_arguments_exit_2() {
 /// With `--api-key`, the printed address serves and only the given keys authenticate.
 #[test]
 fn listens_where_it_says_with_given_keys() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--api-key=k2",
-        "--workers",
-        "2",
-    ]);
-    let p = spawn(cmd);
+    let p = spawn(command_k1(&["--api-key=k2", "--workers", "2"]));
     assert_ne!(p.addr.port(), 0);
     let id = create_id_as(p.addr, "k1", &json!({"body": "from the binary"}));
     assert_eq!(hit(p.addr, &id).body, b"from the binary");
@@ -258,16 +256,8 @@ fn api_keys_from_environment() {
 /// Limits set through the environment apply (here `MOCKD_MAX_MOCKS=1`).
 #[test]
 fn limits_from_environment() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--workers",
-        "1",
-    ])
-    .env("MOCKD_MAX_MOCKS", "1");
+    let mut cmd = command_k1(&["--workers", "1"]);
+    cmd.env("MOCKD_MAX_MOCKS", "1");
     let p = spawn(cmd);
     create_id(p.addr, &json!({}));
     assert_eq!(create(p.addr, K1, &json!({})).status, 507);
@@ -276,16 +266,8 @@ fn limits_from_environment() {
 /// A flag wins over its environment variable (`--max-mocks 2` over `MOCKD_MAX_MOCKS=1`).
 #[test]
 fn flag_wins_over_environment() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--max-mocks",
-        "2",
-    ])
-    .env("MOCKD_MAX_MOCKS", "1");
+    let mut cmd = command_k1(&["--max-mocks", "2"]);
+    cmd.env("MOCKD_MAX_MOCKS", "1");
     let p = spawn(cmd);
     create_id(p.addr, &json!({}));
     create_id(p.addr, &json!({}));
@@ -295,16 +277,7 @@ fn flag_wins_over_environment() {
 /// SIGTERM during a 1500 ms response: the client gets all of it and the process exits 0.
 #[test]
 fn sigterm_finishes_in_flight_delayed_response() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--workers",
-        "2",
-    ]);
-    let mut p = spawn(cmd);
+    let mut p = spawn(command_k1(&["--workers", "2"]));
     let addr = p.addr;
     let id = create_id(addr, &json!({"delay_ms": 1500, "body": "worth the wait"}));
     let mut c = Client::connect(addr);
@@ -334,16 +307,7 @@ fn sigterm_finishes_in_flight_delayed_response() {
 /// SIGINT stops an idle server with exit code 0.
 #[test]
 fn sigint_stops_idle_server() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--workers",
-        "1",
-    ]);
-    let mut p = spawn(cmd);
+    let mut p = spawn(command_k1(&["--workers", "1"]));
     assert_eq!(status(p.addr)["live_mocks"], json!(0));
     signal(&p, "INT");
     let status = wait_exit(&mut p);
@@ -353,16 +317,7 @@ fn sigint_stops_idle_server() {
 /// SIGTERM stops an idle server with an open idle keep-alive connection, exit code 0.
 #[test]
 fn sigterm_closes_idle_connections() {
-    let mut cmd = command();
-    cmd.args([
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        "k1",
-        "--workers",
-        "1",
-    ]);
-    let mut p = spawn(cmd);
+    let mut p = spawn(command_k1(&["--workers", "1"]));
     let mut c = Client::connect(p.addr);
     assert_eq!(c.get("/v1/status").status, 200);
     signal(&p, "TERM");
@@ -377,16 +332,7 @@ fn sigterm_right_after_ready_exits_0() {
     // What a supervisor that waits for readiness does; repeated because it is a race.
     let mut failures = Vec::new();
     for _ in 0..50 {
-        let mut cmd = command();
-        cmd.args([
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            "k1",
-            "--workers",
-            "1",
-        ]);
-        let mut p = spawn(cmd);
+        let mut p = spawn(command_k1(&["--workers", "1"]));
         signal(&p, "TERM");
         let status = wait_exit(&mut p);
         if status.code() != Some(0) {

@@ -48,22 +48,8 @@ fi
 export NODE_PATH="$NODE_DIR/node_modules"
 
 # ---- server binary
-if [ -n "${MOCKD_BIN:-}" ]; then
-  case "$MOCKD_BIN" in
-    /*) ;;
-    *) MOCKD_BIN="$ROOT/$MOCKD_BIN" ;;
-  esac
-  if [ ! -x "$MOCKD_BIN" ]; then
-    echo "tests/ui/run.sh: MOCKD_BIN=$MOCKD_BIN is not an executable file" >&2
-    exit 2
-  fi
-else
-  MOCKD_BIN="$ROOT/target/release/mockd"
-  if [ ! -x "$MOCKD_BIN" ]; then
-    echo "== building the release binary"
-    cargo build --release
-  fi
-fi
+. "$ROOT/tests/lib.sh"
+resolve_mockd_bin tests/ui/run.sh
 
 # ---- start mockd on a free port; its first stdout line says where it listens
 export MOCKD_KEYS="ui-key-$$-1,ui-key-$$-2,ui-key-$$-3"
